@@ -31,8 +31,17 @@ int mdm_err_set(mdm_err_t *err, mdm_code_t code, const char *fmt, ...)
 	err->code = code;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err->text, sizeof err->text, fmt, ap);
+	int n = vsnprintf(err->text, sizeof err->text, fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof err->text) {
+		/* truncated: do not leave half a UTF-8 sequence (JSON encoders refuse it) */
+		size_t len = sizeof err->text - 1;
+		while (len > 0 && ((unsigned char)err->text[len - 1] & 0xC0) == 0x80)
+			len--;
+		if (len > 0 && ((unsigned char)err->text[len - 1] & 0x80))
+			len--;
+		err->text[len] = '\0';
+	}
 	return -1;
 }
 

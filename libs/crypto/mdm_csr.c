@@ -104,8 +104,8 @@ error:
  * d2i_X509_REQ keeps the original encoding of the request info, so X509_REQ_verify hashes
  * the bytes the device signed even where they break the rules (a PrintableString with '!'
  * and NUL, a raw ASCII extension value): nothing is re-encoded. The attributes are not
- * decoded here at all; a caller that wants the requested extensions must expect the
- * Windows one to be undecodable.
+ * looked at here. X509_REQ_get_extensions does decode the Windows ones, but the value of
+ * 1.3.6.1.4.1.311.66.1.0 is raw ASCII inside the OCTET STRING, not a DER string.
  */
 X509_REQ *mdm_csr_parse(const unsigned char *der, size_t len, mdm_err_t *err)
 {

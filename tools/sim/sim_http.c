@@ -12,11 +12,13 @@
 #include "mdm_log.h"
 
 #define SIM_MAX_BODY (16u * 1024 * 1024)
+#define SIM_MAX_COOKIES 32
 
 struct sim_http {
 	CURL *curl;
 	sim_tls_t tls;
-	int cookies; /* 1: cookie engine wanted; 2: already turned on */
+	int cookies;                  /* 1: keep a cookie jar (the WAB browser) */
+	char *jar[SIM_MAX_COOKIES];   /* "name=value", owned */
 };
 
 sim_http_t *sim_http_new(const sim_tls_t *tls, int cookies)
@@ -39,6 +41,8 @@ void sim_http_destroy(sim_http_t **self)
 		return;
 	if ((*self)->curl)
 		curl_easy_cleanup((*self)->curl);
+	for (int i = 0; i < SIM_MAX_COOKIES; i++)
+		free((*self)->jar[i]);
 	free(*self);
 	*self = NULL;
 }
@@ -95,6 +99,47 @@ static size_t s_on_header(char *data, size_t size, size_t n, void *user)
 	return len;
 }
 
+/* A session-cookie jar just big enough for the WAB pages (one host, a few requests): keeps
+ * name=value of every Set-Cookie, replacing by name, ignoring attributes. libcurl's own
+ * engine needs CURLOPT_COOKIEFILE, which leaks a list entry per handle in libcurl 7.88. */
+static void s_jar_store(sim_http_t *self, const sim_resp_t *resp)
+{
+	const char *p = resp->headers.data;
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		if (len > 11 && strncasecmp(p, "set-cookie:", 11) == 0) {
+			const char *v = p + 11, *end = p + len;
+			while (v < end && *v == ' ')
+				v++;
+			const char *stop = v;
+			while (stop < end && *stop != ';' && *stop != '\r')
+				stop++;
+			const char *eq = memchr(v, '=', (size_t)(stop - v));
+			if (eq && eq > v) {
+				char *c = strndup(v, (size_t)(stop - v));
+				size_t nlen = (size_t)(eq - v) + 1; /* name plus '=' */
+				int slot = -1;
+				for (int i = 0; i < SIM_MAX_COOKIES && c; i++) {
+					if (self->jar[i] && strncmp(self->jar[i], c, nlen) == 0) {
+						slot = i;
+						break;
+					}
+					if (self->jar[i] == NULL && slot < 0)
+						slot = i;
+				}
+				if (c && slot >= 0) {
+					free(self->jar[slot]);
+					self->jar[slot] = c;
+				} else {
+					free(c);
+				}
+			}
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+}
+
 static void s_dump(const char *dir, const char *text, size_t len)
 {
 	fprintf(stderr, "%s", dir);
@@ -113,7 +158,7 @@ int sim_http_request(sim_http_t *self, const char *method, const char *url, cons
 	int rc = SIM_ECHECK;
 
 	memset(resp, 0, sizeof *resp);
-	curl_easy_reset(c); /* keeps the connection cache, TLS sessions and cookies */
+	curl_easy_reset(c); /* keeps the connection cache and TLS sessions */
 
 	/* The headers a Windows 10 ENROLLClient sends (fleet_w10_01); no Expect: 100-continue. */
 	const char *fixed[] = {"Cache-Control: no-cache", "Pragma: no-cache", "Expect:", NULL};
@@ -141,11 +186,16 @@ int sim_http_request(sim_http_t *self, const char *method, const char *url, cons
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, s_on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
-	if (self->cookies == 1) {
-		/* Once per handle: the cookie engine survives curl_easy_reset, and setting the
-		 * option again would only queue another (leaked) cookie-file entry. */
-		curl_easy_setopt(c, CURLOPT_COOKIEFILE, "");
-		self->cookies = 2;
+	if (self->cookies) {
+		mdm_buf_t cb = MDM_BUF_INIT;
+		for (int i = 0; i < SIM_MAX_COOKIES; i++)
+			if (self->jar[i])
+				mdm_buf_printf(&cb, "%s%s", cb.len ? "; " : "Cookie: ", self->jar[i]);
+		tmp = cb.len ? curl_slist_append(hdrs, cb.data) : hdrs;
+		int oom = cb.failed || tmp == NULL;
+		mdm_buf_free(&cb);
+		check_mem(!oom);
+		hdrs = tmp;
 	}
 	if (self->tls.cacert)
 		curl_easy_setopt(c, CURLOPT_CAINFO, self->tls.cacert);
@@ -193,6 +243,8 @@ int sim_http_request(sim_http_t *self, const char *method, const char *url, cons
 	if (resp->body.data == NULL) /* empty body: keep body.data a valid string */
 		mdm_buf_append(&resp->body, "", 0);
 	check_mem(!resp->headers.failed && !resp->body.failed);
+	if (self->cookies)
+		s_jar_store(self, resp);
 	if (sim_verbose) {
 		s_dump("< ", resp->headers.data ? resp->headers.data : "", resp->headers.len);
 		if (resp->body.len)
