@@ -45,9 +45,9 @@ int pki_start(pki_config_t *cfg, pki_t **out)
 	self->allow_onpremise = strcasestr(cfg->auth_policies, "OnPremise") != NULL;
 	self->allow_federated = strcasestr(cfg->auth_policies, "Federated") != NULL;
 	if (!cfg->ca_cert[0])
-		snprintf(cfg->ca_cert, sizeof cfg->ca_cert, "%s/ca/ca.pem", cfg->data_dir);
+		snprintf(cfg->ca_cert, sizeof cfg->ca_cert, "%.480s/ca/ca.pem", cfg->data_dir);
 	if (!cfg->ca_key[0])
-		snprintf(cfg->ca_key, sizeof cfg->ca_key, "%s/ca/ca.key", cfg->data_dir);
+		snprintf(cfg->ca_key, sizeof cfg->ca_key, "%.480s/ca/ca.key", cfg->data_dir);
 	check(strcmp(cfg->ca_key_type, "rsa2048") == 0 || strcmp(cfg->ca_key_type, "p256") == 0,
 	      "MDM_CA_KEY_TYPE must be rsa2048 or p256");
 	char dir[600];

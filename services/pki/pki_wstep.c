@@ -25,7 +25,7 @@
 static int s_valid_device_id(const char *s)
 {
 	size_t n = strlen(s);
-	if (n == 0 || n > 128)
+	if (n == 0 || n > 64) /* a certificate CN holds at most 64 characters */
 		return 0;
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && !strchr("-_.:{}@", *s))

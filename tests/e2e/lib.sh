@@ -102,12 +102,12 @@ soap_post() {
 		-H 'Content-Type: application/soap+xml; charset=utf-8' --data-binary @"$2" "$1"
 }
 
-api() { # METHOD PATH [JSON] -> body on stdout, status in $API_STATUS
+api() { # METHOD PATH [JSON] -> sets API_STATUS and API_BODY (call it without $(...))
 	local out="$E2E_OUT/api.$$"
 	API_STATUS=$(curl -s --cacert "$CA" -o "$out" -w '%{http_code}' -X "$1" \
-		-H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
+		-H "Authorization: Bearer ${API_TOKEN:-$ADMIN_TOKEN}" -H 'Content-Type: application/json' \
 		${3:+--data-binary "$3"} "$BASE$2")
-	cat "$out"
+	API_BODY=$(cat "$out")
 }
 
 json_get() { # JSON-PATH-EXPR (python) reading stdin, e.g. json_get '["secret"]'
@@ -117,7 +117,7 @@ json_get() { # JSON-PATH-EXPR (python) reading stdin, e.g. json_get '["secret"]'
 sim() { "$BIN/mdm-sim" "$@"; }
 
 create_user() { # EMAIL PASSWORD
-	api POST /api/v1/users "{\"email\":\"$1\",\"password\":\"$2\"}" >/dev/null
+	api POST /api/v1/users "{\"email\":\"$1\",\"password\":\"$2\"}"
 	[ "$API_STATUS" = 201 ] || [ "$API_STATUS" = 409 ]
 }
 
