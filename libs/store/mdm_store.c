@@ -83,6 +83,7 @@ void mdm_store_destroy(mdm_store_t **self_p)
 static int s_connect(mdm_store_t *self)
 {
 	struct timeval ct = {1, 0}, rt = {2, 0};
+	redisReply *r = NULL;
 	if (self->rc)
 		redisFree(self->rc);
 	self->rc = self->unix_path[0] ? redisConnectUnixWithTimeout(self->unix_path, ct)
@@ -90,7 +91,6 @@ static int s_connect(mdm_store_t *self)
 	if (self->rc == NULL || self->rc->err)
 		goto error;
 	redisSetTimeout(self->rc, rt);
-	redisReply *r = NULL;
 	if (self->password[0]) {
 		r = redisCommand(self->rc, "AUTH %s", self->password);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR)

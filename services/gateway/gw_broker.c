@@ -303,7 +303,7 @@ static void s_housekeeping(gw_broker_t *self)
 	for (int i = 0; i < self->n_workers; i++) {
 		gw_worker_t *w = &self->workers[i];
 		int dead = !w->busy ? now - w->last_seen > 3 * self->heartbeat_ms
-				    : now - w->busy_since > 2 * self->queue_timeout_ms + 60000;
+				    : now - w->busy_since > 2 * self->queue_timeout_ms;
 		if (dead) {
 			s_worker_remove(self, w);
 			i--;
