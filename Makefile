@@ -31,6 +31,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 CW_OBJ    := $(BUILD)/obj/civetweb.o
 
+.SECONDARY:
 .PHONY: all deps build run test unit e2e bench clean distclean fmt
 .DEFAULT_GOAL := all
 

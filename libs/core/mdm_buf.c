@@ -10,6 +10,10 @@ static int s_reserve(mdm_buf_t *buf, size_t extra)
 {
 	if (buf->failed)
 		return -1;
+	if (extra > (size_t)-1 - buf->len - 1) { /* len + extra + 1 would wrap */
+		buf->failed = 1;
+		return -1;
+	}
 	if (buf->len + extra + 1 <= buf->cap)
 		return 0;
 	size_t cap = buf->cap ? buf->cap : 256;

@@ -65,6 +65,13 @@ static int s_load_file(const mdm_cfg_entry_t *table, size_t n, void *out, mdm_er
 	int lineno = 0, rc = 0;
 	while (rc == 0 && fgets(line, sizeof line, f)) {
 		lineno++;
+		size_t got = strlen(line);
+		if (got == sizeof line - 1 && line[got - 1] != '\n' && !feof(f)) {
+			/* never read the rest of an over-long line as a line of its own */
+			rc = mdm_err_set(err, MDM_E_BAD_REQUEST, "%s:%d: line longer than %zu bytes",
+					 path, lineno, sizeof line - 2);
+			break;
+		}
 		char *s = s_trim(line);
 		if (*s == '\0' || *s == '#')
 			continue;

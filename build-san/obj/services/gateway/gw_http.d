@@ -1,0 +1,56 @@
+build-san/obj/services/gateway/gw_http.o: services/gateway/gw_http.c \
+ services/gateway/gw_http.h services/gateway/gw_broker.h \
+ third_party/civetweb-1.15/include/civetweb.h \
+ services/gateway/gw_client.h libs/bus/mdm_msg.h \
+ services/gateway/gw_routes.h libs/crypto/mdm_b64.h libs/core/mdm_err.h \
+ libs/soap/mdm_fault.h libs/core/mdm_log.h libs/soap/mdm_soap.h \
+ /usr/include/libxml2/libxml/tree.h \
+ /usr/include/libxml2/libxml/xmlversion.h \
+ /usr/include/libxml2/libxml/xmlexports.h \
+ /usr/include/libxml2/libxml/xmlstring.h \
+ /usr/include/libxml2/libxml/xmlregexp.h \
+ /usr/include/libxml2/libxml/dict.h \
+ /usr/include/libxml2/libxml/xmlmemory.h \
+ /usr/include/libxml2/libxml/threads.h \
+ /usr/include/libxml2/libxml/globals.h \
+ /usr/include/libxml2/libxml/parser.h /usr/include/libxml2/libxml/hash.h \
+ /usr/include/libxml2/libxml/valid.h \
+ /usr/include/libxml2/libxml/xmlerror.h \
+ /usr/include/libxml2/libxml/list.h \
+ /usr/include/libxml2/libxml/xmlautomata.h \
+ /usr/include/libxml2/libxml/entities.h \
+ /usr/include/libxml2/libxml/encoding.h \
+ /usr/include/libxml2/libxml/xmlIO.h /usr/include/libxml2/libxml/SAX2.h \
+ /usr/include/libxml2/libxml/xlink.h libs/core/mdm_buf.h
+services/gateway/gw_http.h:
+services/gateway/gw_broker.h:
+third_party/civetweb-1.15/include/civetweb.h:
+services/gateway/gw_client.h:
+libs/bus/mdm_msg.h:
+services/gateway/gw_routes.h:
+libs/crypto/mdm_b64.h:
+libs/core/mdm_err.h:
+libs/soap/mdm_fault.h:
+libs/core/mdm_log.h:
+libs/soap/mdm_soap.h:
+/usr/include/libxml2/libxml/tree.h:
+/usr/include/libxml2/libxml/xmlversion.h:
+/usr/include/libxml2/libxml/xmlexports.h:
+/usr/include/libxml2/libxml/xmlstring.h:
+/usr/include/libxml2/libxml/xmlregexp.h:
+/usr/include/libxml2/libxml/dict.h:
+/usr/include/libxml2/libxml/xmlmemory.h:
+/usr/include/libxml2/libxml/threads.h:
+/usr/include/libxml2/libxml/globals.h:
+/usr/include/libxml2/libxml/parser.h:
+/usr/include/libxml2/libxml/hash.h:
+/usr/include/libxml2/libxml/valid.h:
+/usr/include/libxml2/libxml/xmlerror.h:
+/usr/include/libxml2/libxml/list.h:
+/usr/include/libxml2/libxml/xmlautomata.h:
+/usr/include/libxml2/libxml/entities.h:
+/usr/include/libxml2/libxml/encoding.h:
+/usr/include/libxml2/libxml/xmlIO.h:
+/usr/include/libxml2/libxml/SAX2.h:
+/usr/include/libxml2/libxml/xlink.h:
+libs/core/mdm_buf.h:
