@@ -116,6 +116,21 @@ t_replay_windows_phone81_federated() {
 	assert_fault "$W/again" "$(soap_post "$BASE/EnrollmentServer/DeviceEnrollmentWebservice.svc" "$W/rst.xml" "$W/again")" 500 Authentication
 	assert_contains "$W/again.body" "already used"
 	assert_eq "$(device_count)" "$n" "nothing written by a refused enrollment"
+	# an expired token (correctly signed with the server key, exp in the past) is refused
+	local expired; expired=$(python3 - "$MDM_DATA_DIR/token.key" <<'PY'
+import base64, hashlib, hmac, json, sys, time
+key = open(sys.argv[1], 'rb').read()
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b'=').decode()
+now = int(time.time())
+claims = json.dumps({"exp": now - 60, "iat": now - 960, "jti": "e" * 32, "upn": "wp81@example.com"},
+                    separators=(',', ':'), sort_keys=True).encode()
+signing = "v1." + b64(claims)
+print(signing + "." + b64(hmac.new(key, signing.encode(), hashlib.sha256).digest()))
+PY
+)
+	sed "s#{BinarySecurityToken}#$(printf '%s' "$expired" | base64 -w0)#" "$VECTORS/windows/wso2_wp81_03_getpolicies_request_template.xml" >"$W/exp.xml"
+	assert_fault "$W/e" "$(soap_post "$BASE/EnrollmentServer/PolicyEnrollmentWebservice.svc" "$W/exp.xml" "$W/e")" 500 Authentication
+	assert_contains "$W/e.body" "expired"
 	# a tampered token is refused
 	local bad; bad=$(printf '%sx' "$token" | base64 -w0)
 	sed "s#{BinarySecurityToken}#$bad#" "$VECTORS/windows/wso2_wp81_04_rst_request_pkcs10.xml" >"$W/tamper.xml"
