@@ -36,8 +36,8 @@ void mdm_reply_json(mdm_reply_t *rep, int status, json_t *body)
 	char *text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	if (text == NULL) {
-		mdm_reply_set(rep, 500, "application/json",
-			      "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}", 57);
+		static const char oom[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
+		mdm_reply_set(rep, 500, "application/json", oom, sizeof oom - 1);
 		return;
 	}
 	mdm_reply_set(rep, status, "application/json", text, strlen(text));
@@ -50,9 +50,19 @@ void mdm_reply_error(mdm_reply_t *rep, const mdm_err_t *err)
 	const char *text = err && err->text[0] ? err->text : "internal error";
 	if (code == MDM_E_UNAVAILABLE)
 		mdm_reply_header(rep, "Retry-After", "5");
+	json_t *msg = json_string(text);
+	if (msg == NULL) {
+		/* not UTF-8 (an error text quoting device input): keep the ASCII, mask the rest */
+		char safe[sizeof err->text];
+		size_t i = 0;
+		for (; text[i] && i + 1 < sizeof safe; i++)
+			safe[i] = (unsigned char)text[i] < 0x80 ? text[i] : '?';
+		safe[i] = '\0';
+		msg = json_string(safe);
+	}
 	mdm_reply_json(rep, mdm_code_http_status(code),
-		       json_pack("{s:{s:s,s:s}}", "error", "code", mdm_code_name(code), "message",
-				 text));
+		       json_pack("{s:{s:s,s:o}}", "error", "code", mdm_code_name(code), "message",
+				 msg));
 }
 
 const char *mdm_req_header(const mdm_msg_t *req, const char *name)

@@ -272,12 +272,13 @@ static void s_on_backend(gw_broker_t *self)
 		w = s_worker_add(self, zmq_msg_data(&fr[0]), zmq_msg_size(&fr[0]), service);
 	if (w) {
 		w->last_seen = s_now_ms();
-		/* READY and REPLY free the instance; so does a HEARTBEAT, which an instance
-		 * only sends while idle (a busy one that heartbeats lost its request) */
-		int was_busy = w->busy;
-		w->busy = 0;
-		if (was_busy || w->idle_seq == 0 || !s_frame_is(&fr[2], MDM_BUS_HEARTBEAT))
+		/* READY and REPLY free the instance. A HEARTBEAT only proves it is alive: one
+		 * sent while idle can cross a request on its way to the instance, so it must
+		 * not mark a busy instance free (it would be handed a second request). */
+		if (!s_frame_is(&fr[2], MDM_BUS_HEARTBEAT) || w->idle_seq == 0) {
+			w->busy = 0;
 			w->idle_seq = ++self->seq;
+		}
 	}
 	if (s_frame_is(&fr[2], MDM_BUS_REPLY) && n == 8) {
 		/* route by the id frame: "<thread identity>:<seq>" */
