@@ -18,6 +18,8 @@
 /* Issued certificates: hash {device_id, serial, not_after, state, issued_at, ...}, keyed
  * by the upper-case SHA-1 thumbprint. state: active | superseded | revoked. */
 #define MDM_KEY_CERT "mdm:cert:%s"
+/* Failed sign-ins per account (lower-cased user name), counter with a TTL = the window. */
+#define MDM_KEY_AUTH_FAILURES "mdm:fail:%s"
 /* Prefix the Lua scripts use to build device/cert keys they discover at run time. */
 #define MDM_KEY_DEVICE_PREFIX "mdm:dev:"
 #define MDM_KEY_CERT_PREFIX "mdm:cert:"

@@ -294,6 +294,53 @@ int mdm_store_preenroll_get(mdm_store_t *self, const char *secret_hash, char *em
 	return rc;
 }
 
+static void s_fail_key(char *key, size_t cap, const char *user)
+{
+	char lower[321];
+	s_lower(lower, sizeof lower, user);
+	snprintf(key, cap, MDM_KEY_AUTH_FAILURES, lower);
+}
+
+long mdm_store_auth_failures(mdm_store_t *self, const char *user, mdm_err_t *err)
+{
+	char key[400];
+	s_fail_key(key, sizeof key, user);
+	redisReply *r = s_cmd(self, err, "GET", key, NULL);
+	if (r == NULL)
+		return -1;
+	long n = s_is_error(r, err) ? -1 : r->type == REDIS_REPLY_STRING ? atol(r->str) : 0;
+	freeReplyObject(r);
+	return n;
+}
+
+long mdm_store_auth_failure_add(mdm_store_t *self, const char *user, long window_seconds,
+				mdm_err_t *err)
+{
+	char key[400], win[32];
+	s_fail_key(key, sizeof key, user);
+	snprintf(win, sizeof win, "%ld", window_seconds);
+	/* SET NX EX starts the window once; INCR counts within it */
+	redisReply *r = s_cmd(self, err, "SET", key, "0", "NX", "EX", win, NULL);
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	r = s_cmd(self, err, "INCR", key, NULL);
+	if (r == NULL)
+		return -1;
+	long n = s_is_error(r, err) ? -1 : (long)r->integer;
+	freeReplyObject(r);
+	return n;
+}
+
+void mdm_store_auth_failures_clear(mdm_store_t *self, const char *user)
+{
+	char key[400];
+	s_fail_key(key, sizeof key, user);
+	redisReply *r = s_cmd(self, NULL, "DEL", key, NULL);
+	if (r)
+		freeReplyObject(r);
+}
+
 int mdm_store_token_spent(mdm_store_t *self, const char *jti, mdm_err_t *err)
 {
 	char key[128];

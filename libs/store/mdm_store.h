@@ -31,6 +31,13 @@ int mdm_store_preenroll_create(mdm_store_t *self, const char *secret_hash, const
 int mdm_store_preenroll_get(mdm_store_t *self, const char *secret_hash, char *email,
 			    size_t cap, char *device_name, size_t dn_cap, mdm_err_t *err);
 
+/* Failed sign-in throttling per account. get: current count (0 if none), -1 on error.
+ * incr: counts one failure; the window starts at the first failure. clear: after success. */
+long mdm_store_auth_failures(mdm_store_t *self, const char *user, mdm_err_t *err);
+long mdm_store_auth_failure_add(mdm_store_t *self, const char *user, long window_seconds,
+				mdm_err_t *err);
+void mdm_store_auth_failures_clear(mdm_store_t *self, const char *user);
+
 /* 1 if a federated token id has been spent, 0 if not, -1 on error. */
 int mdm_store_token_spent(mdm_store_t *self, const char *jti, mdm_err_t *err);
 

@@ -39,6 +39,8 @@ static const mdm_cfg_entry_t s_settings[] = {
 		  "smallest RSA key accepted in a CSR"),
 	MDM_CFG_I("MDM_TOKEN_TTL", "900", 30, 86400, pki_config_t, token_ttl,
 		  "federated login token lifetime (seconds)"),
+	MDM_CFG_I("MDM_PASSWORD_ITER", "100000", 1000, 10000000, pki_config_t, password_iter,
+		  "PBKDF2 iterations (cost of the dummy check for unknown users)"),
 };
 
 static const mdm_command_t s_commands[] = {

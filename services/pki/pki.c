@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 
 #include "mdm_log.h"
-#include "mdm_password.h"
 #include "mdm_token.h"
 
 /* https://host[:port]/... -> "host" (without port), for the management URL default. */
@@ -61,10 +60,10 @@ int pki_start(pki_config_t *cfg, pki_t **out)
 	snprintf(keyfile, sizeof keyfile, "%s/token.key", cfg->data_dir);
 	check(mdm_secret_load_or_create(keyfile, self->token_key, &err) == 0, "token key: %s",
 	      err.text);
-	self->dummy_hash = mdm_password_hash("not a password", 0);
-	check_mem(self->dummy_hash);
 	self->store = mdm_store_new(cfg->redis_url, &err);
 	check(self->store, "MDM_REDIS_URL: %s", err.text);
+	self->users = mdm_userauth_new(self->store, (unsigned)cfg->password_iter);
+	check_mem(self->users);
 	log_info("CA %s (%s); enrollment %s, management %s", mdm_ca_thumbprint(self->ca),
 		 cfg->ca_key_type, cfg->public_url, cfg->mgmt_url);
 	*out = self;
@@ -80,8 +79,8 @@ void pki_stop(pki_t **self_p)
 		return;
 	pki_t *self = *self_p;
 	mdm_ca_destroy(&self->ca);
+	mdm_userauth_destroy(&self->users);
 	mdm_store_destroy(&self->store);
-	free(self->dummy_hash);
 	free(self);
 	*self_p = NULL;
 }

@@ -5,6 +5,7 @@
 #include "mdm_ca.h"
 #include "mdm_soap.h"
 #include "mdm_store.h"
+#include "mdm_userauth.h"
 #include "mdm_worker.h"
 
 typedef struct {
@@ -25,6 +26,7 @@ typedef struct {
 	long renew_retry_days;
 	long min_key_bits;
 	long token_ttl;
+	long password_iter;
 } pki_config_t;
 
 typedef struct {
@@ -33,7 +35,7 @@ typedef struct {
 	mdm_store_t *store;
 	unsigned char token_key[32];
 	int allow_onpremise, allow_federated;
-	char *dummy_hash; /* verified against for unknown users, so timing reveals nothing */
+	mdm_userauth_t *users;
 } pki_t;
 
 /* How a request proved who it is. */

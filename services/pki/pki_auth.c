@@ -10,7 +10,6 @@
 #include "mdm_b64.h"
 #include "mdm_cert.h"
 #include "mdm_log.h"
-#include "mdm_password.h"
 #include "mdm_token.h"
 #include "pki.h"
 
@@ -64,18 +63,9 @@ static int s_auth_username(pki_t *self, const mdm_soap_req_t *soap, pki_identity
 		snprintf(id->device_name, sizeof id->device_name, "%s", dn);
 		return 0;
 	}
-	char stored[256];
-	rc = mdm_store_user_pwhash(self->store, user, stored, sizeof stored, err);
-	if (rc < 0)
+	if (mdm_userauth_check(self->users, user, pw, id->upn, sizeof id->upn, err) != 0)
 		return -1;
-	int ok = mdm_password_verify(pw, rc == 0 ? stored : self->dummy_hash);
-	if (rc != 0 || !ok) {
-		log_info("authentication failed for %s", user);
-		return mdm_err_set(err, MDM_E_AUTHENTICATION, "user name or password is wrong");
-	}
 	id->kind = PKI_AUTH_USER;
-	for (size_t i = 0; user[i] && i + 1 < sizeof id->upn; i++)
-		id->upn[i] = (char)((user[i] >= 'A' && user[i] <= 'Z') ? user[i] + 32 : user[i]);
 	return 0;
 }
 

@@ -74,10 +74,10 @@ int reg_start(reg_config_t *cfg, reg_t **out)
 	check(mdm_secret_load_or_create(keyfile, self->token_key, &err) == 0, "token key: %s",
 	      err.text);
 	self->allow_federated = strcasestr(cfg->auth_policies, "Federated") != NULL;
-	self->dummy_hash = mdm_password_hash("not a password", (unsigned)cfg->password_iter);
-	check_mem(self->dummy_hash);
 	self->store = mdm_store_new(cfg->redis_url, &err);
 	check(self->store, "MDM_REDIS_URL: %s", err.text);
+	self->users = mdm_userauth_new(self->store, (unsigned)cfg->password_iter);
+	check_mem(self->users);
 	*out = self;
 	return 0;
 error:
@@ -89,8 +89,8 @@ void reg_stop(reg_t **self_p)
 {
 	if (self_p == NULL || *self_p == NULL)
 		return;
+	mdm_userauth_destroy(&(*self_p)->users);
 	mdm_store_destroy(&(*self_p)->store);
-	free((*self_p)->dummy_hash);
 	free(*self_p);
 	*self_p = NULL;
 }

@@ -4,6 +4,7 @@
 #define REG_H
 
 #include "mdm_store.h"
+#include "mdm_userauth.h"
 #include "mdm_worker.h"
 
 typedef struct {
@@ -21,7 +22,7 @@ typedef struct {
 	mdm_store_t *store;
 	unsigned char token_key[32];
 	char admin_token[128];
-	char *dummy_hash;
+	mdm_userauth_t *users;
 	int allow_federated;
 } reg_t;
 

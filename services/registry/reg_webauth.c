@@ -10,7 +10,6 @@
 
 #include "mdm_buf.h"
 #include "mdm_log.h"
-#include "mdm_password.h"
 #include "mdm_token.h"
 #include "reg.h"
 
@@ -139,25 +138,20 @@ int reg_webauth(const mdm_msg_t *req, mdm_reply_t *rep, void *ctx)
 		s_login_form(rep, 400, appru, NULL, "Enter your email and password.");
 		goto done;
 	}
-	char stored[256];
 	mdm_err_t err = {0};
-	int rc = mdm_store_user_pwhash(self->store, user, stored, sizeof stored, &err);
-	if (rc < 0) {
-		mdm_reply_header(rep, "Retry-After", "5");
-		s_plain_error(rep, 503, "The server cannot check your password right now; retry later.");
-		goto done;
-	}
-	int ok = mdm_password_verify(pw, rc == 0 ? stored : self->dummy_hash);
-	if (rc != 0 || !ok) {
-		log_info("federated login failed for %s", user);
-		s_login_form(rep, 401, appru, user, "Wrong email or password.");
-		goto done;
-	}
 	char lower[321];
-	size_t i = 0;
-	for (; user[i] && i + 1 < sizeof lower; i++)
-		lower[i] = (char)((user[i] >= 'A' && user[i] <= 'Z') ? user[i] + 32 : user[i]);
-	lower[i] = '\0';
+	if (mdm_userauth_check(self->users, user, pw, lower, sizeof lower, &err) != 0) {
+		if (err.code == MDM_E_UNAVAILABLE) {
+			mdm_reply_header(rep, "Retry-After", "5");
+			s_plain_error(rep, 503,
+				      "The server cannot check your password right now; retry later.");
+		} else {
+			s_login_form(rep, 401, appru, user,
+				     strstr(err.text, "too many") ? "Too many failed sign-ins; try again later."
+								 : "Wrong email or password.");
+		}
+		goto done;
+	}
 	char *token = mdm_token_issue(self->token_key, lower, self->cfg->token_ttl, time(NULL));
 	if (token == NULL) {
 		s_plain_error(rep, 500, "Internal error.");

@@ -53,7 +53,7 @@ stop_proc() {
 start_redis() {
 	mkdir -p "$MDM_DATA_DIR/redis"
 	start_proc redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
-		--dir "$MDM_DATA_DIR/redis" --appendonly yes --save "" --daemonize no --enable-debug-command local
+		--dir "$MDM_DATA_DIR/redis" --appendonly yes --save "" --daemonize no
 	wait_until "redis up" redis ping
 }
 

@@ -2,7 +2,15 @@
 # 4xx for non-SOAP routes) and changes nothing in Redis.
 
 # state_digest: a fingerprint of everything the server stores
-state_digest() { redis DEBUG DIGEST; }
+# (failed sign-in counters, mdm:fail:*, are throttling bookkeeping and may change)
+state_digest() {
+	redis EVAL "local o = {}
+for _, k in ipairs(redis.call('KEYS', 'mdm:*')) do
+  if not k:find('^mdm:fail:') then o[#o + 1] = k .. '=' .. redis.sha1hex(redis.call('DUMP', k)) end
+end
+table.sort(o)
+return redis.sha1hex(table.concat(o, ','))" 0
+}
 
 rst_for() { # USER PASSWORD > file: the Windows 10 RST with our credentials
 	sed -e "s#<wsse:Username>[^<]*#<wsse:Username>$1#" \
@@ -142,4 +150,27 @@ t_errors_redis_down() {
 	assert_eq "$(device_count)" "$n" "nothing half-written"
 	code=$(soap_post "$BASE$ENROLL_URL_PATH" "$W/rst.xml" "$W/up")
 	assert_eq "$code" 200 "enrollment works again once Redis is back"
+}
+
+t_errors_signin_throttled() {
+	have_vectors || return 0
+	create_user throttle@example.com 'Pa55word!x' || fail "create user"
+	rst_for throttle@example.com 'wrong' >"$W/bad.xml"
+	rst_for throttle@example.com 'Pa55word!x' >"$W/good.xml"
+	for i in $(seq 1 10); do soap_post "$BASE$ENROLL_URL_PATH" "$W/bad.xml" "$W/b$i" >/dev/null; done
+	local n; n=$(device_count)
+	assert_fault "$W/g" "$(soap_post "$BASE$ENROLL_URL_PATH" "$W/good.xml" "$W/g")" 500 Authentication
+	assert_contains "$W/g.body" "too many failed sign-ins"
+	# the federated login page shares the same counter
+	local code; code=$(curl -s --cacert "$CA" -o "$W/page.html" -w '%{http_code}' \
+		--data-urlencode "appru=ms-app://windows.immersivecontrolpanel" \
+		--data-urlencode "username=throttle@example.com" --data-urlencode "password=Pa55word!x" \
+		"$BASE/EnrollmentServer/Auth")
+	assert_eq "$code" 401 "login page throttled too"
+	assert_contains "$W/page.html" "Too many failed sign-ins"
+	assert_eq "$(device_count)" "$n" "nothing enrolled"
+	# other accounts are not affected
+	create_user throttle2@example.com 'Pa55word!x' || fail "create user"
+	rst_for throttle2@example.com 'Pa55word!x' >"$W/other.xml"
+	assert_eq "$(soap_post "$BASE$ENROLL_URL_PATH" "$W/other.xml" "$W/o")" 200 "another account signs in"
 }
