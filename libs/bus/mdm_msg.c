@@ -128,6 +128,7 @@ static int s_recv_frames(void *socket, zmq_msg_t *frames, int max)
 	if (overflow) {
 		for (int i = 0; i < n; i++)
 			zmq_msg_close(&frames[i]);
+		errno = EMSGSIZE;
 		return -1;
 	}
 	return n;
@@ -147,8 +148,12 @@ mdm_msg_t *mdm_msg_recv(void *socket, char *route, size_t *route_len)
 {
 	zmq_msg_t fr[MDM_BUS_MAX_FRAMES];
 	int n = s_recv_frames(socket, fr, MDM_BUS_MAX_FRAMES);
-	if (n < 0)
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ETERM)
+			log_warn("bus: message dropped (more than %d frames, or receive error)",
+				 MDM_BUS_MAX_FRAMES);
 		return NULL;
+	}
 	mdm_msg_t *self = NULL;
 	int i = 0;
 	if (route) {
@@ -183,14 +188,18 @@ mdm_msg_t *mdm_msg_recv(void *socket, char *route, size_t *route_len)
 		}
 		json_error_t jerr;
 		json_t *h = json_loadb(zmq_msg_data(&r[2]), zmq_msg_size(&r[2]), 0, &jerr);
-		check(h && json_is_object(h), "bus: headers are not a JSON object");
+		if (h && !json_is_object(h)) {
+			json_decref(h);
+			h = NULL;
+		}
+		check(h, "bus: headers are not a JSON object");
 		mdm_msg_set_headers(self, h);
 		check_mem(mdm_msg_set_body(self, zmq_msg_data(&r[3]), zmq_msg_size(&r[3])) == 0);
 	} else {
-		check(rest == 0 && (!strcmp(self->kind, MDM_BUS_READY) ||
-				    !strcmp(self->kind, MDM_BUS_HEARTBEAT) ||
-				    !strcmp(self->kind, MDM_BUS_BYE)),
+		check(!strcmp(self->kind, MDM_BUS_READY) || !strcmp(self->kind, MDM_BUS_HEARTBEAT) ||
+			      !strcmp(self->kind, MDM_BUS_BYE),
 		      "bus: unknown kind %s", self->kind);
+		check(rest == 0, "bus: %s with %d extra frames", self->kind, rest);
 	}
 	for (int k = 0; k < n; k++)
 		zmq_msg_close(&fr[k]);

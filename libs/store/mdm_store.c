@@ -35,7 +35,7 @@ static int s_parse_url(mdm_store_t *self, const char *url, mdm_err_t *err)
 		return mdm_err_set(err, MDM_E_BAD_REQUEST, "Redis URL must start with redis://: %s",
 				   url);
 	const char *p = url + 8;
-	const char *at = strchr(p, '@');
+	const char *at = strrchr(p, '@'); /* a password may contain '@' */
 	if (at) {
 		const char *colon = memchr(p, ':', (size_t)(at - p));
 		const char *pw = colon ? colon + 1 : p;
@@ -45,14 +45,25 @@ static int s_parse_url(mdm_store_t *self, const char *url, mdm_err_t *err)
 	const char *end = p + strcspn(p, ":/");
 	if (end > p)
 		snprintf(self->host, sizeof self->host, "%.*s", (int)(end - p), p);
+	char *stop;
 	if (*end == ':') {
-		self->port = atoi(end + 1);
-		end = end + 1 + strspn(end + 1, "0123456789");
+		long port = strtol(end + 1, &stop, 10);
+		if (stop == end + 1 || port <= 0 || port > 65535)
+			return mdm_err_set(err, MDM_E_BAD_REQUEST, "bad Redis port in %s", url);
+		self->port = (int)port;
+		end = stop;
 	}
-	if (*end == '/' && end[1])
-		self->db = atoi(end + 1);
-	if (self->port <= 0 || self->port > 65535)
-		return mdm_err_set(err, MDM_E_BAD_REQUEST, "bad Redis port in %s", url);
+	if (*end == '/' && end[1]) {
+		long db = strtol(end + 1, &stop, 10);
+		if (stop == end + 1 || *stop != '\0' || db < 0 || db > 1000)
+			return mdm_err_set(err, MDM_E_BAD_REQUEST, "bad Redis database in %s", url);
+		self->db = (int)db;
+		end = stop;
+	} else if (*end == '/') {
+		end++;
+	}
+	if (*end != '\0')
+		return mdm_err_set(err, MDM_E_BAD_REQUEST, "unexpected text after the port in %s", url);
 	return 0;
 }
 
@@ -244,30 +255,18 @@ int mdm_store_preenroll_create(mdm_store_t *self, const char *secret_hash, const
 	snprintf(ts, sizeof ts, "%ld", (long)now);
 	snprintf(exp, sizeof exp, "%ld", (long)now + ttl_seconds);
 	snprintf(ttl, sizeof ttl, "%ld", ttl_seconds);
-	/* MULTI/EXEC so the record never exists without its expiry */
-	const char *cmds[][14] = {
-		{"MULTI", NULL},
-		{"HSET", key, "email", lower, "device_name", device_name ? device_name : "", "group",
-		 group ? group : "", "created_at", ts, "expires_at", exp, NULL},
-		{"EXPIRE", key, ttl, NULL},
-		{"EXEC", NULL},
-	};
-	int rc = 0;
-	for (size_t i = 0; i < 4 && rc == 0; i++) {
-		const char *argv[14];
-		size_t lens[14];
-		int argc = 0;
-		while (cmds[i][argc]) {
-			argv[argc] = cmds[i][argc];
-			lens[argc] = strlen(argv[argc]);
-			argc++;
-		}
-		redisReply *r = s_cmdv(self, err, argc, argv, lens);
-		if (r == NULL || s_is_error(r, err))
-			rc = -1;
-		if (r)
-			freeReplyObject(r);
-	}
+	/* one script, so the record never exists without its expiry and a failure leaves the
+	 * connection in no transaction state */
+	redisReply *r = s_cmd(self, err, "EVAL",
+			      "redis.call('HSET', KEYS[1], 'email', ARGV[1], 'device_name', ARGV[2], "
+			      "'group', ARGV[3], 'created_at', ARGV[4], 'expires_at', ARGV[5]) "
+			      "redis.call('EXPIRE', KEYS[1], ARGV[6]) return 1",
+			      "1", key, lower, device_name ? device_name : "", group ? group : "", ts, exp,
+			      ttl, NULL);
+	if (r == NULL)
+		return -1;
+	int rc = s_is_error(r, err) ? -1 : 0;
+	freeReplyObject(r);
 	return rc;
 }
 
@@ -319,12 +318,12 @@ long mdm_store_auth_failure_add(mdm_store_t *self, const char *user, long window
 	char key[400], win[32];
 	s_fail_key(key, sizeof key, user);
 	snprintf(win, sizeof win, "%ld", window_seconds);
-	/* SET NX EX starts the window once; INCR counts within it */
-	redisReply *r = s_cmd(self, err, "SET", key, "0", "NX", "EX", win, NULL);
-	if (r == NULL)
-		return -1;
-	freeReplyObject(r);
-	r = s_cmd(self, err, "INCR", key, NULL);
+	/* INCR and the expiry in one step: a counter never outlives its window */
+	redisReply *r = s_cmd(self, err, "EVAL",
+			      "local n = redis.call('INCR', KEYS[1]) "
+			      "if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end "
+			      "return n",
+			      "1", key, win, NULL);
 	if (r == NULL)
 		return -1;
 	long n = s_is_error(r, err) ? -1 : (long)r->integer;
@@ -400,7 +399,7 @@ static const char s_renew_lua[] =
 	"  return redis.error_reply('NOTELIGIBLE device is not enrolled') end\n"
 	"redis.call('HSET', KEYS[2], 'state', 'superseded', 'superseded_at', now, 'superseded_by', ARGV[2])\n"
 	"redis.call('HSET', KEYS[3], 'device_id', ARGV[5], 'serial', ARGV[3], 'not_after', ARGV[4],\n"
-	"  'state', 'active', 'issued_at', now, 'renewed_from', KEYS[2])\n"
+	"  'state', 'active', 'issued_at', now, 'renewed_from', ARGV[6])\n"
 	"redis.call('HSET', KEYS[1], 'cert_thumbprint', ARGV[2], 'cert_serial', ARGV[3],\n"
 	"  'cert_not_after', ARGV[4], 'renewed_at', now)\n"
 	"return 1\n";
@@ -424,7 +423,10 @@ int mdm_store_enroll(mdm_store_t *self, json_t *device, mdm_spend_t spend, const
 	const char *id = json_string_value(json_object_get(device, "device_id"));
 	const char *hw = json_string_value(json_object_get(device, "hwdevid"));
 	const char *thumb = json_string_value(json_object_get(device, "cert_thumbprint"));
-	if (!id || !hw || !thumb || json_object_size(device) > 40)
+	const char *serial = json_string_value(json_object_get(device, "cert_serial"));
+	const char *not_after = json_string_value(json_object_get(device, "cert_not_after"));
+	/* the script must not fail half-way (Redis does not roll a script back) */
+	if (!id || !hw || !thumb || !serial || !not_after || json_object_size(device) > 40)
 		return mdm_err_set(err, MDM_E_INTERNAL, "incomplete device record");
 	char k_dev[400], k_hw[200], k_cert[128], k_spend[160] = "", ts[32], ttl[32], lower[321];
 	snprintf(k_dev, sizeof k_dev, MDM_KEY_DEVICE, id);
@@ -478,7 +480,7 @@ int mdm_store_renew(mdm_store_t *self, const char *device_id, const char *old_th
 	snprintf(ts, sizeof ts, "%ld", (long)now);
 	snprintf(na, sizeof na, "%ld", (long)new_not_after);
 	redisReply *r = s_cmd(self, err, "EVAL", s_renew_lua, "3", k_dev, k_old, k_new, ts,
-			      new_thumbprint, new_serial, na, device_id, NULL);
+			      new_thumbprint, new_serial, na, device_id, old_thumbprint, NULL);
 	if (r == NULL)
 		return -1;
 	int rc = r->type == REDIS_REPLY_ERROR ? s_script_error(r, err) : 0;

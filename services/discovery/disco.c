@@ -31,9 +31,10 @@ int disco_config_finish(disco_config_t *cfg)
 		return -1;
 	}
 	char copy[128];
+	int n_policies = 0;
 	snprintf(copy, sizeof copy, "%s", cfg->auth_policies);
 	for (char *save = NULL, *tok = strtok_r(copy, ", ", &save); tok;
-	     tok = strtok_r(NULL, ", ", &save)) {
+	     tok = strtok_r(NULL, ", ", &save), n_policies++) {
 		int known = 0;
 		for (size_t i = 0; i < sizeof s_policies / sizeof s_policies[0]; i++)
 			known |= !strcasecmp(tok, s_policies[i].name);
@@ -41,6 +42,10 @@ int disco_config_finish(disco_config_t *cfg)
 			log_err("MDM_AUTH_POLICIES: unknown policy %s (OnPremise, Federated)", tok);
 			return -1;
 		}
+	}
+	if (n_policies == 0) {
+		log_err("MDM_AUTH_POLICIES is empty: enable OnPremise and/or Federated");
+		return -1;
 	}
 	return 0;
 }
@@ -51,17 +56,14 @@ const char *disco_enrollment_version(const char *requested, int *bad)
 	if (requested[0] == '\0')
 		return NULL;
 	/* xsd:decimal: digits with an optional fraction; compare numerically */
-	const char *p = requested;
-	if (!isdigit((unsigned char)*p)) {
-		*bad = 1;
+	size_t ip = strspn(requested, "0123456789");
+	size_t fp = requested[ip] == '.' ? strspn(requested + ip + 1, "0123456789") : 0;
+	size_t total = ip + (requested[ip] == '.' ? 1 + fp : 0);
+	if (ip == 0 || requested[total] != '\0' || (requested[ip] == '.' && fp == 0) || ip > 6) {
+		*bad = 1; /* not digits[.digits]: no signs, exponents or hex */
 		return NULL;
 	}
-	char *end;
-	double v = strtod(requested, &end);
-	if (*end != '\0') {
-		*bad = 1;
-		return NULL;
-	}
+	double v = strtod(requested, NULL);
 	/* 5.0 and later switch on attestation fields we do not handle (checklist §1) */
 	if (v >= 4.0)
 		return "4.0";

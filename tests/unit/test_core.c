@@ -228,9 +228,10 @@ static int s_append_wrapping_size(void)
 	return rc == -1 && failed ? 0 : 3;
 }
 
-/* BUG (libs/core/mdm_buf.c:13): s_reserve computes buf->len + extra + 1 without an overflow
- * check, so an append whose length is close to SIZE_MAX wraps around, passes the capacity
- * test and memcpy()s far past the buffer. Run in a child: a crash fails this test only. */
+/* Regression (was a bug in libs/core/mdm_buf.c s_reserve, fixed in 85d0852): without an
+ * overflow check on buf->len + extra + 1, an append whose length is close to SIZE_MAX
+ * wrapped around, passed the capacity test and memcpy()'d far past the buffer. Run in a
+ * child: a crash fails this test only. */
 static void test_buf_append_with_wrapping_length_fails_cleanly(void **state)
 {
 	(void)state;
@@ -574,9 +575,10 @@ static void test_config_line_without_equals_is_an_error(void **state)
 	assert_non_null(strstr(err.text, ":2:")); /* names the line */
 }
 
-/* BUG (libs/core/mdm_config.c:66): lines are read with fgets() into a 1024-byte buffer and
- * the remainder of a longer line is parsed as a line of its own, so text at the end of a
- * long comment (or value) becomes a setting. Here a comment sets MDMT_PORT. */
+/* Regression (was a bug in libs/core/mdm_config.c s_load_file, fixed in 85d0852): lines
+ * are read with fgets() into a 1024-byte buffer, and the rest of a longer line was parsed
+ * as a line of its own, so text at the end of a long comment became a setting. An error
+ * ("line longer than") or ignoring the comment are both fine; setting MDMT_PORT is not. */
 static void test_config_long_comment_line_sets_nothing(void **state)
 {
 	(void)state;

@@ -61,7 +61,7 @@ static void test_enrollment_version_not_a_number_is_bad(void **state)
 	}
 }
 
-/* BUG (services/discovery/disco.c:62-64): the check is "starts with a digit, then strtod
+/* BUG (services/discovery/disco.c:55-64): the check is "starts with a digit, then strtod
  * consumes everything", but strtod also reads exponents and hex ("1e5", "0x10", "3E0"),
  * which are not xsd:decimal -- they are answered as version 4.0 / 3.0 instead of refused.
  * Fix: require digits [ '.' digits ] with strspn before calling strtod. */
@@ -149,7 +149,7 @@ static void test_disco_config_auth_policies(void **state)
 	}
 }
 
-/* BUG (services/discovery/disco.c:32-44): an empty MDM_AUTH_POLICIES (or only separators)
+/* BUG (services/discovery/disco.c:33-45): an empty MDM_AUTH_POLICIES (or only separators)
  * passes the check, so the service starts and then answers every Discover with a fault
  * ("none of the offered authentication policies is enabled"). Fix: count the known
  * policies in the loop and refuse when there are none. */

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mdm_log.h"
 #include "mdm_store.h"
 
 /* ---- the redis-server fixture -------------------------------------------------------- */
@@ -316,7 +317,7 @@ static void test_url_forms_are_parsed(void **state)
 	}
 }
 
-/* BUG (libs/store/mdm_store.c:49-55): s_parse_url ignores whatever follows the port digits
+/* BUG (libs/store/mdm_store.c:48-53): s_parse_url ignores whatever follows the port digits
  * and reads the db with atoi(), so typos are accepted silently: "6379x" connects to 6379 and
  * "/one" selects db 0. */
 static void test_url_with_trailing_garbage_is_refused(void **state)
@@ -498,7 +499,7 @@ static void test_preenroll_expires_after_its_ttl(void **state)
 	assert_int_equal(s_list_count(st), 0);
 }
 
-/* BUG (libs/store/mdm_store.c:225-257): mdm_store_preenroll_create sends MULTI, HSET,
+/* BUG (libs/store/mdm_store.c:256-270): mdm_store_preenroll_create sends MULTI, HSET,
  * EXPIRE, EXEC one by one and stops at the first error reply without DISCARD. When Redis
  * refuses the queued HSET (here: OOM under maxmemory), the connection stays inside MULTI:
  * every later command of this store is only QUEUED, so e.g. user_create reports a
@@ -523,6 +524,73 @@ static void test_preenroll_failure_does_not_leave_the_connection_in_multi(void *
 	assert_int_equal(s_raw_int("EXISTS mdm:user:after-oom@example.com"), 1);
 	assert_int_equal(mdm_store_preenroll_create(st, "ffff6666", "x@y.z", "n", "g", 1, 60, &err),
 			 0);
+}
+
+/* ---- failed sign-in counters --------------------------------------------------------- */
+
+static void test_auth_failures_count_within_a_window_and_clear(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	mdm_err_t err = {0};
+	assert_int_equal(mdm_store_auth_failures(st, "Fay@Example.com", &err), 0);
+	assert_int_equal(mdm_store_auth_failure_add(st, "Fay@Example.com", 300, &err), 1);
+	assert_int_equal(mdm_store_auth_failure_add(st, "fay@example.com", 300, &err), 2);
+	assert_int_equal(mdm_store_auth_failure_add(st, "FAY@EXAMPLE.COM", 300, &err), 3);
+	assert_int_equal(mdm_store_auth_failures(st, "fay@example.com", &err), 3);
+	long long ttl = s_raw_int("TTL mdm:fail:fay@example.com");
+	assert_true(ttl > 0 && ttl <= 300);
+	/* later failures do not extend the window */
+	s_raw_ok("EXPIRE mdm:fail:fay@example.com 100");
+	assert_int_equal(mdm_store_auth_failure_add(st, "fay@example.com", 300, &err), 4);
+	ttl = s_raw_int("TTL mdm:fail:fay@example.com");
+	assert_true(ttl > 0 && ttl <= 100);
+	/* other accounts are independent */
+	assert_int_equal(mdm_store_auth_failures(st, "gus@example.com", &err), 0);
+	mdm_store_auth_failures_clear(st, "Fay@example.com");
+	assert_int_equal(mdm_store_auth_failures(st, "fay@example.com", &err), 0);
+	assert_int_equal(err.code, MDM_OK);
+}
+
+static void test_auth_failures_window_expires(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	mdm_err_t err = {0};
+	assert_int_equal(mdm_store_auth_failure_add(st, "hal@example.com", 1, &err), 1);
+	assert_int_equal(mdm_store_auth_failure_add(st, "hal@example.com", 1, &err), 2);
+	s_sleep_ms(1200);
+	assert_int_equal(mdm_store_auth_failures(st, "hal@example.com", &err), 0);
+	assert_int_equal(mdm_store_auth_failure_add(st, "hal@example.com", 1, &err), 1);
+}
+
+/* BUG (libs/store/mdm_store.c:323-331): mdm_store_auth_failure_add runs SET NX EX and INCR
+ * as two commands. When the window expires between them, SET NX finds the key (no-op) and
+ * INCR then creates a fresh counter WITHOUT a TTL: the account's failures never expire and
+ * it stays throttled for good. The test lets windows expire at every offset around the
+ * call until one falls in that gap. Fix: one atomic step, e.g. EVAL "local n =
+ * redis.call('INCR', KEYS[1]) if redis.call('TTL', KEYS[1]) < 0 then
+ * redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n" (or MULTI INCR / EXPIRE NX). */
+static void test_auth_failures_window_never_loses_its_expiry(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	mdm_err_t err = {0};
+	int lost = 0, tries = 0;
+	for (int d = 500; d <= 3000 && !lost; d += 7, tries++) {
+		s_raw_ok("SET mdm:fail:race@example.com 5 PX 2");
+		struct timespec t0, t;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		while ((t.tv_sec - t0.tv_sec) * 1000000L + (t.tv_nsec - t0.tv_nsec) / 1000 < d);
+		assert_true(mdm_store_auth_failure_add(st, "race@example.com", 60, &err) > 0);
+		lost = s_raw_int("TTL mdm:fail:race@example.com") == -1;
+		s_raw_ok("DEL mdm:fail:race@example.com");
+	}
+	if (lost)
+		fail_msg("after %d tries: a failure counter without expiry (account locked for good)",
+			 tries);
 }
 
 /* ---- enrollment ---------------------------------------------------------------------- */
@@ -591,7 +659,7 @@ static void test_enroll_refuses_incomplete_device(void **state)
 	assert_int_equal(s_raw_int("DBSIZE"), 0);
 }
 
-/* BUG (libs/store/mdm_store.c:323-324): mdm_store_enroll checks device_id, hwdevid and
+/* BUG (libs/store/mdm_store.c:427): mdm_store_enroll checks device_id, hwdevid and
  * cert_thumbprint but not cert_serial / cert_not_after, which mdm_store.h also requires. The
  * Lua script then fails on its last HSET (nil argument) after it already deleted the
  * pre-enrollment secret and wrote the device record -- Redis does not roll back a script
@@ -876,6 +944,8 @@ static void test_redis_down_is_unavailable_then_reconnects(void **state)
 	S_DOWN(mdm_store_user_pwhash(st, "down@x.y", buf, sizeof buf, &e) == -1);
 	S_DOWN(mdm_store_preenroll_create(st, "h", "e@x.y", "n", "g", 1, 60, &e) == -1);
 	S_DOWN(mdm_store_preenroll_get(st, "h", buf, sizeof buf, NULL, 0, &e) == -1);
+	S_DOWN(mdm_store_auth_failures(st, "down@x.y", &e) == -1);
+	S_DOWN(mdm_store_auth_failure_add(st, "down@x.y", 60, &e) == -1);
 	S_DOWN(mdm_store_token_spent(st, "j", &e) == -1);
 	S_DOWN(s_enroll(st, "DEV-D", "HW-D", "TD", MDM_SPEND_NONE, NULL, NULL, 1, &e) == -1);
 	S_DOWN(mdm_store_renew(st, "DEV-D", "TD", "TE", "S", 1, 2, &e) == -1);
@@ -899,6 +969,7 @@ static void test_redis_down_is_unavailable_then_reconnects(void **state)
 
 int main(void)
 {
+	mdm_log_init("test_store", MDM_LOG_WARN);
 #define S_T(fn) cmocka_unit_test_setup_teardown(fn, s_setup, s_teardown)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_url_forms_are_parsed),
@@ -911,6 +982,9 @@ int main(void)
 		S_T(test_preenroll_create_get_and_ttl),
 		S_T(test_preenroll_expires_after_its_ttl),
 		S_T(test_preenroll_failure_does_not_leave_the_connection_in_multi),
+		S_T(test_auth_failures_count_within_a_window_and_clear),
+		S_T(test_auth_failures_window_expires),
+		S_T(test_auth_failures_window_never_loses_its_expiry),
 		S_T(test_enroll_writes_device_cert_list_and_hw_index),
 		S_T(test_get_of_unknown_records_is_not_found),
 		S_T(test_enroll_refuses_incomplete_device),
