@@ -43,6 +43,7 @@ char *mdm_xcep_response(const char *relates_to, const mdm_xcep_policy_t *policy,
 			p.renewal_seconds = policy->renewal_seconds;
 		if (policy->template_name && policy->template_name[0])
 			p.template_name = policy->template_name;
+		p.key_usage = policy->key_usage;
 	}
 
 	mdm_soap_begin(&b, MDM_ACTION_GETPOLICIES_RESPONSE, relates_to, NULL);
@@ -64,7 +65,10 @@ char *mdm_xcep_response(const char *relates_to, const mdm_xcep_policy_t *policy,
 	mdm_buf_puts(&b, "<permission><enroll>true</enroll><autoEnroll>false</autoEnroll></permission>");
 	mdm_buf_printf(&b, "<privateKeyAttributes><minimalKeyLength>%d</minimalKeyLength>", p.min_key_bits);
 	s_nil(&b, "keySpec");
-	s_nil(&b, "keyUsageProperty");
+	if (p.key_usage)
+		mdm_buf_printf(&b, "<keyUsageProperty>%u</keyUsageProperty>", p.key_usage);
+	else
+		s_nil(&b, "keyUsageProperty");
 	s_nil(&b, "permissions");
 	s_nil(&b, "algorithmOIDReference");
 	mdm_buf_puts(&b, "<cryptoProviders><provider>Microsoft Platform Crypto Provider</provider>"

@@ -13,7 +13,12 @@ typedef struct {
 	long validity_seconds;     /* certificateValidity/validityPeriodSeconds */
 	long renewal_seconds;      /* certificateValidity/renewalPeriodSeconds */
 	const char *template_name; /* attributes/commonName */
+	unsigned key_usage;        /* privateKeyAttributes/keyUsageProperty (CNG NCRYPT_ALLOW_*
+				    * flags: 1 decrypt, 2 sign, 4 key agreement); 0 = nil */
 } mdm_xcep_policy_t;
+
+#define MDM_XCEP_KEY_DECRYPT 0x1u
+#define MDM_XCEP_KEY_SIGN 0x2u
 
 #define MDM_XCEP_DEFAULT_KEY_BITS 2048
 #define MDM_XCEP_DEFAULT_VALIDITY (365L * 86400L)

@@ -23,6 +23,8 @@ int pki_xcep(const mdm_msg_t *req, mdm_reply_t *rep, void *ctx)
 		.validity_seconds = self->cfg->cert_validity_days * 86400,
 		.renewal_seconds = self->cfg->renew_period_days * 86400,
 		.template_name = "MDMDeviceEnrollment",
+		/* what the issued certificate allows: digitalSignature + keyEncipherment */
+		.key_usage = MDM_XCEP_KEY_SIGN | MDM_XCEP_KEY_DECRYPT,
 	};
 	size_t len = 0;
 	char *body = mdm_xcep_response(soap->message_id, &policy, &len);

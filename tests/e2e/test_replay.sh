@@ -15,6 +15,9 @@ t_replay_windows10_getpolicies() {
 	assert_eq "$code" 200 "status"
 	assert_contains "$W/r.body" "IPolicy/GetPoliciesResponse</a:Action>"
 	assert_contains "$W/r.body" "<minimalKeyLength>2048</minimalKeyLength>"
+	assert_contains "$W/r.body" "<keyUsageProperty>3</keyUsageProperty>" "key usage: sign + decrypt"
+	assert_contains "$W/r.body" "<validityPeriodSeconds>31536000</validityPeriodSeconds>"
+	assert_contains "$W/r.body" "<renewalPeriodSeconds>5184000</renewalPeriodSeconds>"
 	assert_contains "$W/r.body" "2.16.840.1.101.3.4.2.1"
 	python3 "$VECTORS/../tools/soap-body" "$W/r.body" >"$W/body.xml"
 	xmllint --noout --schema "$VECTORS/schemas/ms-xcep.xsd" "$W/body.xml" 2>"$W/xsd.err" ||

@@ -1042,6 +1042,20 @@ static void test_discover_response(void **state)
 	assert_null(mdm_discover_response(mid, "OnPremise", "4.0", NULL, NULL, NULL, NULL));
 }
 
+static void test_xcep_response_key_usage(void **state)
+{
+	mdm_xcep_policy_t policy = {.key_usage = MDM_XCEP_KEY_SIGN | MDM_XCEP_KEY_DECRYPT};
+	size_t len;
+	char *xml = mdm_xcep_response("urn:uuid:1", &policy, &len);
+	xmlDocPtr doc = s_doc(xml, len);
+	s_assert_xpath(doc, "//x:privateKeyAttributes/x:keyUsageProperty", "3");
+	s_assert_children(doc, "//x:privateKeyAttributes",
+			  "minimalKeyLength keySpec keyUsageProperty permissions algorithmOIDReference cryptoProviders");
+	xmlFreeDoc(doc);
+	s_assert_schema_valid(xml, len, "ms-xcep.xsd");
+	free(xml);
+}
+
 static void test_xcep_response(void **state)
 {
 	const char *mid = "urn:uuid:72048B64-0F19-448F-8C2E-B4C661860AA0";
@@ -1070,6 +1084,7 @@ static void test_xcep_response(void **state)
 	s_assert_xpath(doc, "//x:cryptoProviders/x:provider[1]", "Microsoft Platform Crypto Provider");
 	s_assert_xpath(doc, "//x:cryptoProviders/x:provider[2]", "Microsoft Software Key Storage Provider");
 	s_assert_xpath(doc, "//x:keySpec/@xsi:nil", "true");
+	s_assert_xpath(doc, "//x:keyUsageProperty/@xsi:nil", "true");
 	s_assert_xpath(doc, "/s:Envelope/s:Body/x:GetPoliciesResponse/x:cAs/@xsi:nil", "true");
 	/* every reference resolves to an oID, SHA-256 is group 4, RSA group 3 */
 	char *hash_ref = s_str(doc, "//x:hashAlgorithmOIDReference");
@@ -1556,6 +1571,7 @@ int main(void)
 		cmocka_unit_test(test_xml_helpers),
 		cmocka_unit_test(test_discover_response),
 		cmocka_unit_test(test_xcep_response),
+		cmocka_unit_test(test_xcep_response_key_usage),
 		cmocka_unit_test(test_rstrc_response),
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_builders_sanitize),
