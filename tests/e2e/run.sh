@@ -41,6 +41,13 @@ for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
 		echo "ok - $t (${secs}s)"; passed=$((passed + 1))
 	fi
 done
+stop_stack
+trap - EXIT
+# a sanitizer report in any process's log is a failure even if every test passed
+if grep -l "runtime error:\|ERROR: AddressSanitizer\|ERROR: LeakSanitizer" "$E2E_OUT"/*.log >"$E2E_OUT/sanitizer.txt" 2>/dev/null; then
+	echo "not ok - sanitizer reports in: $(tr '\n' ' ' <"$E2E_OUT/sanitizer.txt")"
+	failed=$((failed + 1))
+fi
 if [ "$failed" -gt 0 ]; then
 	echo "--- last log lines ---"
 	for l in "$E2E_OUT"/*.log; do echo "== $l"; tail -n 8 "$l"; done
