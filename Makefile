@@ -2,7 +2,7 @@
 # wildcard, so adding a file needs no edit here.
 BUILD     ?= build
 CC        ?= cc
-PKGS      := libxml-2.0 libzmq hiredis jansson openssl libcurl
+PKGS      := libxml-2.0 libzmq hiredis jansson openssl libcurl libwbxml2
 CIVETWEB  := third_party/civetweb-1.15
 DEPS_OK   := $(BUILD)/.deps-ok
 

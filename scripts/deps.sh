@@ -3,7 +3,7 @@
 # missing ones. Run as root (CI) or with sudo available; apt-get update runs first.
 set -eu
 PKGS="build-essential pkg-config libssl-dev libxml2-dev libxml2-utils libzmq3-dev \
-libhiredis-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev redis-server \
+libhiredis-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev libwbxml2-dev redis-server \
 openssl curl xz-utils python3 dpkg-dev"
 missing=""
 for p in $PKGS; do
