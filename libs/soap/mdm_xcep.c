@@ -28,7 +28,7 @@ char *mdm_xcep_response(const char *relates_to, const mdm_xcep_policy_t *policy,
 {
 	mdm_buf_t b = MDM_BUF_INIT;
 	mdm_xcep_policy_t p = {MDM_XCEP_DEFAULT_KEY_BITS, MDM_XCEP_DEFAULT_VALIDITY,
-			       MDM_XCEP_DEFAULT_RENEWAL, MDM_XCEP_DEFAULT_TEMPLATE};
+			       MDM_XCEP_DEFAULT_RENEWAL, MDM_XCEP_DEFAULT_TEMPLATE, 0};
 
 	if (len)
 		*len = 0;

@@ -1105,7 +1105,7 @@ static void test_xcep_response(void **state)
 	s_assert_schema_valid(xml, len, "ms-xcep.xsd");
 	free(xml);
 
-	mdm_xcep_policy_t pol = {4096, 90L * 86400, 30L * 86400, "Dev & <Test>"};
+	mdm_xcep_policy_t pol = {4096, 90L * 86400, 30L * 86400, "Dev & <Test>", 0};
 	xml = mdm_xcep_response(NULL, &pol, &len);
 	doc = s_doc(xml, len);
 	assert_int_equal(s_count(doc, "//a:RelatesTo"), 0);
