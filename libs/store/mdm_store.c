@@ -413,6 +413,12 @@ static int s_script_error(redisReply *r, mdm_err_t *err)
 		return mdm_err_set(err, MDM_E_AUTHENTICATION, "%s", msg);
 	if (!strncmp(r->str, "NOTELIGIBLE", 11))
 		return mdm_err_set(err, MDM_E_NOT_ELIGIBLE_RENEW, "%s", msg);
+	if (!strncmp(r->str, "NOTFOUND ", 9))
+		return mdm_err_set(err, MDM_E_NOT_FOUND, "%s", msg);
+	if (!strncmp(r->str, "CONFLICT ", 9))
+		return mdm_err_set(err, MDM_E_CONFLICT, "%s", msg);
+	if (!strncmp(r->str, "TOOLARGE ", 9))
+		return mdm_err_set(err, MDM_E_TOO_LARGE, "%s", msg);
 	log_err("redis script: %s", r->str);
 	return mdm_err_set(err, MDM_E_INTERNAL, "storage error");
 }
@@ -559,5 +565,601 @@ json_t *mdm_store_device_list(mdm_store_t *self, long offset, long limit, mdm_er
 	out = json_pack("{s:o,s:o}", "devices", list, "next",
 			r->elements > (size_t)limit ? json_integer(offset + limit) : json_null());
 	freeReplyObject(r);
+	return out;
+}
+
+/* ---- management: commands, queues, sessions, groups ---------------------------------- */
+
+#define S_MAX_DEVICE_ID 256
+#define S_MAX_CMD_ID 128
+#define S_MAX_RESULTS 1048576 /* bytes of results JSON kept per command */
+
+/* Formats a key; refuses (MDM_E_BAD_REQUEST) rather than truncate an over-long identifier
+ * into what could be another record's key. */
+static int s_key(char *out, size_t cap, mdm_err_t *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int s_key(char *out, size_t cap, mdm_err_t *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(out, cap, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= cap)
+		return mdm_err_set(err, MDM_E_BAD_REQUEST, "identifier too long");
+	return 0;
+}
+
+static int s_id_ok(const char *id, size_t max, const char *what, mdm_err_t *err)
+{
+	if (id == NULL || id[0] == '\0' || strlen(id) > max)
+		return mdm_err_set(err, MDM_E_BAD_REQUEST, "%s must be 1 to %zu bytes", what, max);
+	return 0;
+}
+
+/* 0 for a script's normal reply, -1 for none (err already set) or an error reply, which
+ * becomes our code (NOTFOUND, CONFLICT, TOOLARGE... see s_script_error). */
+static int s_script_rc(redisReply *r, mdm_err_t *err)
+{
+	if (r == NULL)
+		return -1;
+	return r->type == REDIS_REPLY_ERROR ? s_script_error(r, err) : 0;
+}
+
+static const char s_cmd_create_lua[] =
+	"local st = redis.call('HGET', KEYS[1], 'state')\n"
+	"if not st then return redis.error_reply('NOTFOUND no such device') end\n"
+	"if st ~= 'enrolled' then return redis.error_reply('CONFLICT device is not enrolled') end\n"
+	"if redis.call('EXISTS', KEYS[2]) == 1 then\n"
+	"  return redis.error_reply('CONFLICT command id already exists') end\n"
+	"redis.call('HSET', KEYS[2], 'id', ARGV[1], 'device_id', ARGV[2], 'type', ARGV[3],\n"
+	"  'state', 'queued', 'request', ARGV[4], 'syncml', ARGV[5], 'created_at', ARGV[6],\n"
+	"  'expires_at', ARGV[7])\n"
+	"redis.call('RPUSH', KEYS[3], ARGV[1])\n"
+	"redis.call('ZADD', KEYS[4], ARGV[6], ARGV[1])\n"
+	"return 1\n";
+
+int mdm_store_cmd_create(mdm_store_t *self, const char *device_id, const char *id,
+			 const char *type, const char *request_json, const char *syncml_json,
+			 time_t now, long ttl_seconds, mdm_err_t *err)
+{
+	char k_dev[300], k_cmd[160], k_q[300], k_h[300], ts[32], exp[32];
+	if (s_id_ok(device_id, S_MAX_DEVICE_ID, "device id", err) != 0 ||
+	    s_id_ok(id, S_MAX_CMD_ID, "command id", err) != 0 ||
+	    s_id_ok(type, 32, "command type", err) != 0)
+		return -1;
+	if (request_json == NULL || syncml_json == NULL || ttl_seconds <= 0)
+		return mdm_err_set(err, MDM_E_INTERNAL, "incomplete command record");
+	if (s_key(k_dev, sizeof k_dev, err, MDM_KEY_DEVICE, device_id) ||
+	    s_key(k_cmd, sizeof k_cmd, err, MDM_KEY_CMD, id) ||
+	    s_key(k_q, sizeof k_q, err, MDM_KEY_QUEUE, device_id) ||
+	    s_key(k_h, sizeof k_h, err, MDM_KEY_DEVICE_CMDS, device_id))
+		return -1;
+	snprintf(ts, sizeof ts, "%ld", (long)now);
+	snprintf(exp, sizeof exp, "%ld", (long)now + ttl_seconds);
+	redisReply *r = s_cmd(self, err, "EVAL", s_cmd_create_lua, "4", k_dev, k_cmd, k_q, k_h, id,
+			      device_id, type, request_json, syncml_json, ts, exp, NULL);
+	int rc = s_script_rc(r, err);
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+static json_t *s_parsed(json_t *hash, const char *name, json_t *fallback)
+{
+	const char *text = json_string_value(json_object_get(hash, name));
+	json_t *j = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+	if (j == NULL)
+		return fallback;
+	json_decref(fallback);
+	return j;
+}
+
+static json_t *s_epoch(json_t *hash, const char *name)
+{
+	const char *text = json_string_value(json_object_get(hash, name));
+	return text && text[0] ? json_integer(atoll(text)) : json_null();
+}
+
+/* A command hash (as s_hash_to_json reads it) as the API object; caller owns. */
+static json_t *s_cmd_view(json_t *h)
+{
+	json_t *o = json_object();
+	if (o == NULL)
+		return NULL;
+	static const char *const strs[] = {"id", "device_id", "type", "state"};
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+		json_t *v = json_object_get(h, strs[i]);
+		json_object_set_new(o, strs[i], v ? json_copy(v) : json_null());
+	}
+	json_t *st = json_object_get(h, "status");
+	json_object_set_new(o, "status", st ? json_copy(st) : json_null());
+	json_object_set_new(o, "request", s_parsed(h, "request", json_null()));
+	json_object_set_new(o, "syncml", s_parsed(h, "syncml", json_array()));
+	json_object_set_new(o, "results", s_parsed(h, "results", json_array()));
+	static const char *const times[] = {"created_at", "sent_at", "done_at", "expires_at"};
+	for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
+		json_object_set_new(o, times[i], s_epoch(h, times[i]));
+	return o;
+}
+
+json_t *mdm_store_cmd_get(mdm_store_t *self, const char *id, mdm_err_t *err)
+{
+	char key[160];
+	if (id == NULL || id[0] == '\0' || strlen(id) > S_MAX_CMD_ID) {
+		mdm_err_set(err, MDM_E_NOT_FOUND, "no such command");
+		return NULL;
+	}
+	if (s_key(key, sizeof key, err, MDM_KEY_CMD, id) != 0)
+		return NULL;
+	json_t *h = s_hgetall(self, key, "command", err);
+	if (h == NULL)
+		return NULL;
+	json_t *o = s_cmd_view(h);
+	json_decref(h);
+	if (o == NULL)
+		mdm_err_set(err, MDM_E_INTERNAL, "out of memory");
+	return o;
+}
+
+/* ids = ZREVRANGE history; every command's HGETALL in the same script, so a page is one
+ * round trip and one consistent snapshot. */
+static const char s_history_lua[] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('NOTFOUND no such device') end\n"
+	"local ids = redis.call('ZREVRANGE', KEYS[2], ARGV[1], ARGV[2])\n"
+	"local out = {}\n"
+	"for i, id in ipairs(ids) do out[i] = redis.call('HGETALL', ARGV[3] .. id) end\n"
+	"return out\n";
+
+json_t *mdm_store_cmd_history(mdm_store_t *self, const char *device_id, long offset,
+			      long limit, mdm_err_t *err)
+{
+	char k_dev[300], k_h[300], start[32], stop[32];
+	if (offset < 0 || limit < 1 || limit > 1000) {
+		mdm_err_set(err, MDM_E_BAD_REQUEST, "cursor must be >= 0 and limit 1..1000");
+		return NULL;
+	}
+	if (device_id == NULL || device_id[0] == '\0' || strlen(device_id) > S_MAX_DEVICE_ID) {
+		mdm_err_set(err, MDM_E_NOT_FOUND, "no such device");
+		return NULL;
+	}
+	if (s_key(k_dev, sizeof k_dev, err, MDM_KEY_DEVICE, device_id) ||
+	    s_key(k_h, sizeof k_h, err, MDM_KEY_DEVICE_CMDS, device_id))
+		return NULL;
+	snprintf(start, sizeof start, "%ld", offset);
+	snprintf(stop, sizeof stop, "%ld", offset + limit); /* one extra: is there a next page? */
+	redisReply *r = s_cmd(self, err, "EVAL", s_history_lua, "2", k_dev, k_h, start, stop,
+			      MDM_KEY_CMD_PREFIX, NULL);
+	if (r == NULL || s_script_rc(r, err) != 0 || r->type != REDIS_REPLY_ARRAY) {
+		if (r && r->type != REDIS_REPLY_ERROR)
+			mdm_err_set(err, MDM_E_INTERNAL, "storage error");
+		if (r)
+			freeReplyObject(r);
+		return NULL;
+	}
+	json_t *list = json_array();
+	size_t n = r->elements > (size_t)limit ? (size_t)limit : r->elements;
+	for (size_t i = 0; list && i < n; i++) {
+		redisReply *e = r->element[i];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements == 0)
+			continue; /* a history entry whose record is gone */
+		json_t *h = s_hash_to_json(e);
+		json_t *v = h ? s_cmd_view(h) : NULL;
+		json_decref(h);
+		if (v == NULL || json_array_append_new(list, v) != 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	json_t *out = list ? json_pack("{s:o,s:o}", "commands", list, "next",
+				       r->elements > (size_t)limit ? json_integer(offset + limit)
+								   : json_null())
+			   : NULL;
+	freeReplyObject(r);
+	if (out == NULL)
+		mdm_err_set(err, MDM_E_INTERNAL, "out of memory");
+	return out;
+}
+
+static const char s_queue_lua[] =
+	"local now = tonumber(ARGV[1])\n"
+	"local out = {}\n"
+	"for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do\n"
+	"  local k = ARGV[2] .. id\n"
+	"  local c = redis.call('HMGET', k, 'state', 'expires_at', 'type', 'syncml')\n"
+	"  local st, exp = c[1], tonumber(c[2] or '')\n"
+	"  if st ~= 'queued' and st ~= 'sent' then\n"
+	"    redis.call('LREM', KEYS[1], 0, id)\n"
+	"  elseif exp and now >= exp then\n"
+	"    redis.call('HSET', k, 'state', 'expired', 'done_at', ARGV[1])\n"
+	"    redis.call('LREM', KEYS[1], 0, id)\n"
+	"  else\n"
+	"    out[#out + 1] = {id, c[3] or '', st, c[4] or '[]'}\n"
+	"  end\n"
+	"end\n"
+	"return out\n";
+
+json_t *mdm_store_queue(mdm_store_t *self, const char *device_id, time_t now, mdm_err_t *err)
+{
+	char k_q[300], ts[32];
+	if (s_id_ok(device_id, S_MAX_DEVICE_ID, "device id", err) != 0 ||
+	    s_key(k_q, sizeof k_q, err, MDM_KEY_QUEUE, device_id) != 0)
+		return NULL;
+	snprintf(ts, sizeof ts, "%ld", (long)now);
+	redisReply *r = s_cmd(self, err, "EVAL", s_queue_lua, "1", k_q, ts, MDM_KEY_CMD_PREFIX, NULL);
+	if (r == NULL || s_script_rc(r, err) != 0 || r->type != REDIS_REPLY_ARRAY) {
+		if (r && r->type != REDIS_REPLY_ERROR)
+			mdm_err_set(err, MDM_E_INTERNAL, "storage error");
+		if (r)
+			freeReplyObject(r);
+		return NULL;
+	}
+	json_t *out = json_array();
+	for (size_t i = 0; out && i < r->elements; i++) {
+		redisReply *e = r->element[i];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 4)
+			continue;
+		json_t *syncml = json_loadb(e->element[3]->str, e->element[3]->len, 0, NULL);
+		json_t *c = json_pack("{s:s,s:s,s:s,s:o}", "id", e->element[0]->str, "type",
+				      e->element[1]->str, "state", e->element[2]->str, "syncml",
+				      syncml ? syncml : json_array());
+		if (c == NULL || json_array_append_new(out, c) != 0) {
+			json_decref(out);
+			out = NULL;
+		}
+	}
+	freeReplyObject(r);
+	if (out == NULL)
+		mdm_err_set(err, MDM_E_INTERNAL, "out of memory");
+	return out;
+}
+
+static const char s_cmd_sent_lua[] =
+	"local st = redis.call('HGET', KEYS[1], 'state')\n"
+	"if not st then return redis.error_reply('NOTFOUND no such command') end\n"
+	"if st == 'queued' then\n"
+	"  redis.call('HSET', KEYS[1], 'state', 'sent', 'sent_at', ARGV[1])\n"
+	"  return 1\n"
+	"end\n"
+	"if st == 'sent' then return 0 end\n"
+	"return redis.error_reply('CONFLICT command is ' .. st)\n";
+
+int mdm_store_cmd_sent(mdm_store_t *self, const char *id, time_t now, mdm_err_t *err)
+{
+	char key[160], ts[32];
+	if (s_id_ok(id, S_MAX_CMD_ID, "command id", err) != 0 ||
+	    s_key(key, sizeof key, err, MDM_KEY_CMD, id) != 0)
+		return -1;
+	snprintf(ts, sizeof ts, "%ld", (long)now);
+	redisReply *r = s_cmd(self, err, "EVAL", s_cmd_sent_lua, "1", key, ts, NULL);
+	int rc = s_script_rc(r, err);
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+/* Lua: appends the JSON array text `new` to `old` (both written compact by us, so "[...]"),
+ * as text: cjson would turn [] into {}. Returns the combined text and whether `new` had
+ * to be dropped because the total would exceed max bytes. */
+#define S_APPEND_LUA                                                                         \
+	"local function append(old, new, max)\n"                                             \
+	"  if new == '' or new == '[]' then return old, false end\n"                         \
+	"  if not old or old == '' or old == '[]' then\n"                                    \
+	"    if #new > max then return old, true end\n"                                      \
+	"    return new, false\n"                                                            \
+	"  end\n"                                                                            \
+	"  if #old + #new > max then return old, true end\n"                                 \
+	"  return string.sub(old, 1, -2) .. ',' .. string.sub(new, 2), false\n"              \
+	"end\n"
+
+/* KEYS: command. ARGV: state, status ('' keep), results ('' none), now, queue prefix,
+ * id, max results bytes. */
+static const char s_cmd_finish_lua[] =
+	S_APPEND_LUA
+	"local c = redis.call('HMGET', KEYS[1], 'state', 'device_id', 'results')\n"
+	"if not c[1] then return redis.error_reply('NOTFOUND no such command') end\n"
+	"if c[1] ~= 'queued' and c[1] ~= 'sent' then return 0 end\n"
+	"local res, dropped = append(c[3], ARGV[3], tonumber(ARGV[7]))\n"
+	"local f = {'state', ARGV[1], 'done_at', ARGV[4]}\n"
+	"if ARGV[2] ~= '' then f[#f + 1] = 'status'; f[#f + 1] = ARGV[2] end\n"
+	"if res then f[#f + 1] = 'results'; f[#f + 1] = res end\n"
+	"redis.call('HSET', KEYS[1], unpack(f))\n"
+	"if c[2] then redis.call('LREM', ARGV[5] .. c[2], 0, ARGV[6]) end\n"
+	"if dropped then return 2 end\n"
+	"return 1\n";
+
+static const char s_cmd_results_lua[] =
+	S_APPEND_LUA
+	"local c = redis.call('HMGET', KEYS[1], 'state', 'results')\n"
+	"if not c[1] then return redis.error_reply('NOTFOUND no such command') end\n"
+	"local res, dropped = append(c[2], ARGV[1], tonumber(ARGV[2]))\n"
+	"if dropped then return redis.error_reply('TOOLARGE results exceed ' .. ARGV[2] .. ' bytes') end\n"
+	"if res then redis.call('HSET', KEYS[1], 'results', res) end\n"
+	"return 1\n";
+
+/* Compact JSON text of a results array ("" for NULL). NULL with err when not an array. */
+static char *s_results_text(json_t *results, mdm_err_t *err)
+{
+	if (results == NULL)
+		return strdup("");
+	if (!json_is_array(results)) {
+		mdm_err_set(err, MDM_E_BAD_REQUEST, "results must be a JSON array");
+		return NULL;
+	}
+	char *t = json_dumps(results, JSON_COMPACT);
+	if (t == NULL)
+		mdm_err_set(err, MDM_E_INTERNAL, "out of memory");
+	return t;
+}
+
+int mdm_store_cmd_finish(mdm_store_t *self, const char *id, int ok, const char *status,
+			 json_t *results, time_t now, mdm_err_t *err)
+{
+	char key[160], ts[32], max[32];
+	if (s_id_ok(id, S_MAX_CMD_ID, "command id", err) != 0 ||
+	    s_key(key, sizeof key, err, MDM_KEY_CMD, id) != 0)
+		return -1;
+	char *res = s_results_text(results, err);
+	if (res == NULL)
+		return -1;
+	snprintf(ts, sizeof ts, "%ld", (long)now);
+	snprintf(max, sizeof max, "%d", S_MAX_RESULTS);
+	redisReply *r = s_cmd(self, err, "EVAL", s_cmd_finish_lua, "1", key, ok ? "done" : "failed",
+			      status ? status : "", res, ts, MDM_KEY_QUEUE_PREFIX, id, max, NULL);
+	free(res);
+	int rc = s_script_rc(r, err);
+	if (rc == 0 && r->type == REDIS_REPLY_INTEGER && r->integer == 2)
+		log_warn("command %s: results beyond %d bytes dropped", id, S_MAX_RESULTS);
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+int mdm_store_cmd_add_results(mdm_store_t *self, const char *id, json_t *results,
+			      mdm_err_t *err)
+{
+	char key[160], max[32];
+	if (s_id_ok(id, S_MAX_CMD_ID, "command id", err) != 0 ||
+	    s_key(key, sizeof key, err, MDM_KEY_CMD, id) != 0)
+		return -1;
+	char *res = s_results_text(results, err);
+	if (res == NULL)
+		return -1;
+	snprintf(max, sizeof max, "%d", S_MAX_RESULTS);
+	redisReply *r = s_cmd(self, err, "EVAL", s_cmd_results_lua, "1", key, res, max, NULL);
+	free(res);
+	int rc = s_script_rc(r, err);
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+/* KEYS: device, queue. ARGV: now, reason, command prefix, certificate prefix. */
+static const char s_unenroll_lua[] =
+	"local now = ARGV[1]\n"
+	"local st = redis.call('HGET', KEYS[1], 'state')\n"
+	"if not st then return redis.error_reply('NOTFOUND no such device') end\n"
+	"if st ~= 'unenrolled' then\n"
+	"  redis.call('HSET', KEYS[1], 'state', 'unenrolled', 'unenrolled_at', now,\n"
+	"    'unenroll_reason', ARGV[2])\n"
+	"end\n"
+	"local t = redis.call('HGET', KEYS[1], 'cert_thumbprint')\n"
+	"if t then\n"
+	"  local ck = ARGV[4] .. t\n"
+	"  local cs = redis.call('HGET', ck, 'state')\n"
+	"  if cs and cs ~= 'revoked' then redis.call('HSET', ck, 'state', 'revoked', 'revoked_at', now) end\n"
+	"end\n"
+	"local n = 0\n"
+	"for _, id in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do\n"
+	"  local k = ARGV[3] .. id\n"
+	"  local s = redis.call('HGET', k, 'state')\n"
+	"  if s == 'queued' or s == 'sent' then\n"
+	"    redis.call('HSET', k, 'state', 'cancelled', 'done_at', now)\n"
+	"    n = n + 1\n"
+	"  end\n"
+	"end\n"
+	"redis.call('DEL', KEYS[2])\n"
+	"return n\n";
+
+int mdm_store_device_unenroll(mdm_store_t *self, const char *device_id, const char *reason,
+			      time_t now, mdm_err_t *err)
+{
+	char k_dev[300], k_q[300], ts[32];
+	if (s_id_ok(device_id, S_MAX_DEVICE_ID, "device id", err) != 0 ||
+	    s_key(k_dev, sizeof k_dev, err, MDM_KEY_DEVICE, device_id) ||
+	    s_key(k_q, sizeof k_q, err, MDM_KEY_QUEUE, device_id))
+		return -1;
+	snprintf(ts, sizeof ts, "%ld", (long)now);
+	redisReply *r = s_cmd(self, err, "EVAL", s_unenroll_lua, "2", k_dev, k_q, ts,
+			      reason && reason[0] ? reason : "unknown", MDM_KEY_CMD_PREFIX,
+			      MDM_KEY_CERT_PREFIX, NULL);
+	int rc = s_script_rc(r, err);
+	if (rc == 0)
+		log_info("device %s unenrolled (%s), %lld queued command(s) cancelled", device_id,
+			 reason && reason[0] ? reason : "unknown",
+			 r->type == REDIS_REPLY_INTEGER ? r->integer : 0LL);
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+static const char s_device_update_lua[] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('NOTFOUND no such device') end\n"
+	"redis.call('HSET', KEYS[1], unpack(ARGV))\n"
+	"return 1\n";
+
+int mdm_store_device_update(mdm_store_t *self, const char *device_id, json_t *fields,
+			    mdm_err_t *err)
+{
+	/* what only enrollment, renewal and unenrollment may write */
+	static const char *const owned[] = {"device_id",   "hwdevid",         "state",
+					    "enrolled_at", "first_enrolled_at", "renewed_at",
+					    "unenrolled_at", "unenroll_reason", "replaced_by",
+					    "auth"};
+	char k_dev[300];
+	if (s_id_ok(device_id, S_MAX_DEVICE_ID, "device id", err) != 0 ||
+	    s_key(k_dev, sizeof k_dev, err, MDM_KEY_DEVICE, device_id) != 0)
+		return -1;
+	if (!json_is_object(fields) || json_object_size(fields) > 64)
+		return mdm_err_set(err, MDM_E_BAD_REQUEST, "fields must be an object of at most 64 strings");
+	const char *argv[4 + 2 * 64]; /* EVAL script 1 key, then name/value pairs */
+	size_t lens[4 + 2 * 64];
+	int argc = 0;
+	argv[argc++] = "EVAL";
+	argv[argc++] = s_device_update_lua;
+	argv[argc++] = "1";
+	argv[argc++] = k_dev;
+	const char *name;
+	json_t *value;
+	json_object_foreach(fields, name, value)
+	{
+		size_t nl = strlen(name);
+		if (nl == 0 || nl > 64)
+			return mdm_err_set(err, MDM_E_BAD_REQUEST, "field names are 1 to 64 bytes");
+		if (!json_is_string(value))
+			return mdm_err_set(err, MDM_E_BAD_REQUEST, "field %s must be a string", name);
+		if (!strncmp(name, "cert_", 5))
+			return mdm_err_set(err, MDM_E_BAD_REQUEST,
+					   "field %s belongs to the enrollment record", name);
+		for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+			if (!strcmp(name, owned[i]))
+				return mdm_err_set(err, MDM_E_BAD_REQUEST,
+						   "field %s belongs to the enrollment record", name);
+		lens[argc] = nl;
+		argv[argc++] = name;
+		lens[argc] = json_string_length(value);
+		argv[argc++] = json_string_value(value);
+	}
+	if (argc == 4)
+		return 0; /* nothing to write */
+	for (int i = 0; i < 4; i++)
+		lens[i] = strlen(argv[i]);
+	redisReply *r = s_cmdv(self, err, argc, argv, lens);
+	int rc = s_script_rc(r, err);
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+static int s_session_key(char *key, size_t cap, const char *device_id, const char *session_id,
+			 mdm_err_t *err)
+{
+	if (s_id_ok(device_id, S_MAX_DEVICE_ID, "device id", err) != 0 ||
+	    s_id_ok(session_id, S_MAX_CMD_ID, "session id", err) != 0)
+		return -1;
+	return s_key(key, cap, err, MDM_KEY_SESSION, device_id, session_id);
+}
+
+json_t *mdm_store_session_get(mdm_store_t *self, const char *device_id, const char *session_id,
+			      mdm_err_t *err)
+{
+	char key[420];
+	if (s_session_key(key, sizeof key, device_id, session_id, err) != 0)
+		return NULL;
+	redisReply *r = s_cmd(self, err, "GET", key, NULL);
+	if (r == NULL)
+		return NULL;
+	json_t *out = NULL;
+	if (s_is_error(r, err))
+		;
+	else if (r->type != REDIS_REPLY_STRING)
+		mdm_err_set(err, MDM_E_NOT_FOUND, "no such session");
+	else if ((out = json_loadb(r->str, r->len, 0, NULL)) == NULL)
+		mdm_err_set(err, MDM_E_INTERNAL, "unreadable session state");
+	freeReplyObject(r);
+	return out;
+}
+
+int mdm_store_session_put(mdm_store_t *self, const char *device_id, const char *session_id,
+			  json_t *state, long ttl_seconds, mdm_err_t *err)
+{
+	char key[420], ttl[32];
+	if (s_session_key(key, sizeof key, device_id, session_id, err) != 0)
+		return -1;
+	if (state == NULL || ttl_seconds <= 0)
+		return mdm_err_set(err, MDM_E_INTERNAL, "session state needs a value and a TTL");
+	char *text = json_dumps(state, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (text == NULL)
+		return mdm_err_set(err, MDM_E_INTERNAL, "out of memory");
+	snprintf(ttl, sizeof ttl, "%ld", ttl_seconds);
+	redisReply *r = s_cmd(self, err, "SET", key, text, "EX", ttl, NULL);
+	free(text);
+	if (r == NULL)
+		return -1;
+	int rc = s_is_error(r, err) ? -1 : 0;
+	freeReplyObject(r);
+	return rc;
+}
+
+int mdm_store_session_delete(mdm_store_t *self, const char *device_id, const char *session_id,
+			     mdm_err_t *err)
+{
+	char key[420];
+	if (s_session_key(key, sizeof key, device_id, session_id, err) != 0)
+		return -1;
+	redisReply *r = s_cmd(self, err, "DEL", key, NULL);
+	if (r == NULL)
+		return -1;
+	int rc = s_is_error(r, err) ? -1 : 0;
+	freeReplyObject(r);
+	return rc;
+}
+
+static const char s_group_add_lua[] =
+	"if redis.call('EXISTS', KEYS[2]) == 0 then return redis.error_reply('NOTFOUND no such device') end\n"
+	"redis.call('SADD', KEYS[1], ARGV[1])\n"
+	"return 1\n";
+
+int mdm_store_group_add(mdm_store_t *self, const char *group, const char *device_id,
+			mdm_err_t *err)
+{
+	char k_group[300], k_dev[300];
+	if (s_id_ok(group, S_MAX_DEVICE_ID, "group name", err) != 0 ||
+	    s_id_ok(device_id, S_MAX_DEVICE_ID, "device id", err) != 0 ||
+	    s_key(k_group, sizeof k_group, err, MDM_KEY_GROUP, group) ||
+	    s_key(k_dev, sizeof k_dev, err, MDM_KEY_DEVICE, device_id))
+		return -1;
+	redisReply *r = s_cmd(self, err, "EVAL", s_group_add_lua, "2", k_group, k_dev, device_id,
+			      NULL);
+	int rc = s_script_rc(r, err);
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+static int s_strcmp_p(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *mdm_store_group_members(mdm_store_t *self, const char *group, mdm_err_t *err)
+{
+	char key[300];
+	if (s_id_ok(group, S_MAX_DEVICE_ID, "group name", err) != 0 ||
+	    s_key(key, sizeof key, err, MDM_KEY_GROUP, group) != 0)
+		return NULL;
+	redisReply *r = s_cmd(self, err, "SMEMBERS", key, NULL);
+	if (r == NULL)
+		return NULL;
+	if (s_is_error(r, err) || r->type != REDIS_REPLY_ARRAY) {
+		if (r->type != REDIS_REPLY_ERROR)
+			mdm_err_set(err, MDM_E_INTERNAL, "storage error");
+		freeReplyObject(r);
+		return NULL;
+	}
+	const char **ids = calloc(r->elements + 1, sizeof *ids);
+	json_t *out = ids ? json_array() : NULL;
+	size_t n = 0;
+	for (size_t i = 0; out && i < r->elements; i++)
+		if (r->element[i]->type == REDIS_REPLY_STRING)
+			ids[n++] = r->element[i]->str;
+	if (out) {
+		qsort(ids, n, sizeof *ids, s_strcmp_p);
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(out, json_string(ids[i]));
+	}
+	free(ids);
+	freeReplyObject(r);
+	if (out == NULL)
+		mdm_err_set(err, MDM_E_INTERNAL, "out of memory");
 	return out;
 }

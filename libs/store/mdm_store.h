@@ -70,4 +70,94 @@ json_t *mdm_store_cert_get(mdm_store_t *self, const char *thumbprint, mdm_err_t 
 /* Devices, newest enrollment first: {"devices":[...], "next": cursor or null}. */
 json_t *mdm_store_device_list(mdm_store_t *self, long offset, long limit, mdm_err_t *err);
 
+/* ---- management: commands, queues, sessions, groups (docs/management.md) ------------ */
+
+/* Identifiers these functions take are bounded (device ids and groups 256 bytes, command
+ * and session ids 128); longer ones are refused with MDM_E_BAD_REQUEST, never truncated
+ * into another record's key. */
+
+/* Queues a command for an enrolled device in one atomic step (a Lua script): the record
+ * mdm:cmd:<id> (state queued, created_at = now, expires_at = now + ttl_seconds), appended
+ * to the device's queue and added to its history. request_json and syncml_json are stored
+ * as given (JSON text). Nothing is written if the device is unknown (MDM_E_NOT_FOUND "no
+ * such device"), not in state "enrolled" (MDM_E_CONFLICT "device is not enrolled") or the
+ * id is taken (MDM_E_CONFLICT). */
+int mdm_store_cmd_create(mdm_store_t *self, const char *device_id, const char *id,
+			 const char *type, const char *request_json, const char *syncml_json,
+			 time_t now, long ttl_seconds, mdm_err_t *err);
+
+/* A command as the API shows it (caller owns): {"id", "device_id", "type", "state",
+ * "status": "200" or null, "request": JSON, "syncml": JSON, "results": [...] (empty when
+ * none), "created_at", "sent_at", "done_at", "expires_at": epoch seconds or null}. done_at
+ * is when the command reached a final state (done, failed, expired, cancelled). NULL with
+ * MDM_E_NOT_FOUND "no such command" when absent. */
+json_t *mdm_store_cmd_get(mdm_store_t *self, const char *id, mdm_err_t *err);
+
+/* A device's commands, newest first: {"commands": [command objects], "next": offset of the
+ * next page or null}. One consistent read (Lua). MDM_E_NOT_FOUND for an unknown device;
+ * MDM_E_BAD_REQUEST unless offset >= 0 and limit is 1..1000. */
+json_t *mdm_store_cmd_history(mdm_store_t *self, const char *device_id, long offset,
+			      long limit, mdm_err_t *err);
+
+/* What a session should send: the device's queue in order, as an array of {"id", "type",
+ * "state" (queued or sent), "syncml": JSON} (caller owns; [] for an unknown device).
+ * In the same atomic step, commands with now >= expires_at become "expired" (done_at = now)
+ * and leave the queue, and ids whose record is gone or already final are dropped from it;
+ * neither is returned. Sent commands stay: a device that never answered gets them again. */
+json_t *mdm_store_queue(mdm_store_t *self, const char *device_id, time_t now, mdm_err_t *err);
+
+/* Records delivery: queued -> sent with sent_at = now (the first delivery; a re-send leaves
+ * both unchanged and returns 0). MDM_E_NOT_FOUND for an unknown command, MDM_E_CONFLICT
+ * "command is <state>" when it is already final (expired, cancelled...): do not send it. */
+int mdm_store_cmd_sent(mdm_store_t *self, const char *id, time_t now, mdm_err_t *err);
+
+/* The device's status arrived, atomically: state done (ok) or failed, status (may be NULL:
+ * kept as is), results (a JSON array, may be NULL) appended to those already stored,
+ * done_at = now, and the command leaves its device's queue. A command already final
+ * (done, failed, expired, cancelled) is left as it is and 0 returned: a late or repeated
+ * status is harmless. MDM_E_NOT_FOUND for an unknown command. Results are capped at 1 MiB
+ * per command: beyond that the new results are dropped (logged) but the command still
+ * finishes. */
+int mdm_store_cmd_finish(mdm_store_t *self, const char *id, int ok, const char *status,
+			 json_t *results, time_t now, mdm_err_t *err);
+
+/* Appends results (a JSON array) without changing the state: Results may come before the
+ * Status. MDM_E_NOT_FOUND for an unknown command, MDM_E_TOO_LARGE beyond 1 MiB. */
+int mdm_store_cmd_add_results(mdm_store_t *self, const char *id, json_t *results,
+			      mdm_err_t *err);
+
+/* Unenrolls a device in one atomic step: state "unenrolled" with unenrolled_at = now and
+ * unenroll_reason (kept from the first call when repeated), its current certificate
+ * (cert_thumbprint) "revoked", every command still in its queue "cancelled" (done_at =
+ * now) and the queue deleted. MDM_E_NOT_FOUND for an unknown device. When the device
+ * acknowledges a queued "unenroll" command, finish that command first, or it is recorded
+ * as cancelled. Reasons used: "admin" (forced or delivered), "device" (Alert 1226). */
+int mdm_store_device_unenroll(mdm_store_t *self, const char *device_id, const char *reason,
+			      time_t now, mdm_err_t *err);
+
+/* Sets fields of an existing device record (inventory, last_seen): `fields` is a flat
+ * object of strings (at most 64, names 1..64 bytes). Fields of the enrollment itself
+ * (device_id, hwdevid, state, cert_*, enrolled_at, first_enrolled_at, renewed_at,
+ * unenrolled_at, unenroll_reason, replaced_by, auth) are refused with MDM_E_BAD_REQUEST,
+ * as are non-string values. MDM_E_NOT_FOUND, writing nothing, when the device is unknown. */
+int mdm_store_device_update(mdm_store_t *self, const char *device_id, json_t *fields,
+			    mdm_err_t *err);
+
+/* Management session state, JSON text in mdm:sess:<device>:<session> with a TTL.
+ * get: caller owns; NULL with MDM_E_NOT_FOUND "no such session" when absent or expired.
+ * put: replaces the state and restarts its TTL (ttl_seconds > 0). delete: 0 even if absent. */
+json_t *mdm_store_session_get(mdm_store_t *self, const char *device_id, const char *session_id,
+			      mdm_err_t *err);
+int mdm_store_session_put(mdm_store_t *self, const char *device_id, const char *session_id,
+			  json_t *state, long ttl_seconds, mdm_err_t *err);
+int mdm_store_session_delete(mdm_store_t *self, const char *device_id, const char *session_id,
+			     mdm_err_t *err);
+
+/* Groups (set mdm:group:<name>). add: the device must exist (MDM_E_NOT_FOUND otherwise);
+ * adding twice is harmless. members: sorted array of device ids (caller owns); [] for an
+ * unknown or empty group. */
+int mdm_store_group_add(mdm_store_t *self, const char *group, const char *device_id,
+			mdm_err_t *err);
+json_t *mdm_store_group_members(mdm_store_t *self, const char *group, mdm_err_t *err);
+
 #endif

@@ -17,6 +17,10 @@ static const mdm_cfg_entry_t s_settings[] = {
 		  "default pre-enrollment secret lifetime (seconds)"),
 	MDM_CFG_I("MDM_PASSWORD_ITER", "100000", 1000, 10000000, reg_config_t, password_iter,
 		  "PBKDF2-SHA256 iterations for new passwords"),
+	MDM_CFG_S("MDM_PROVIDER_ID", "OpenMDM", reg_config_t, provider_id,
+		  "DMClient provider id written to devices (targets of poll and unenroll commands)"),
+	MDM_CFG_I("MDM_COMMAND_TTL", "2592000", 60, 31536000, reg_config_t, command_ttl,
+		  "seconds a queued command waits for its device before it expires"),
 };
 
 static const mdm_command_t s_commands[] = {

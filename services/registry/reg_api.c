@@ -1,5 +1,6 @@
 /* reg_api.c -- the admin API (JSON over HTTPS, Bearer token): users, pre-enrollments,
- * devices. Every route is in s_routes; bodies are strict JSON (unknown fields refused). */
+ * devices, and the routes of reg_commands.c. Every route is in s_routes; bodies are strict
+ * JSON (unknown fields refused). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +13,7 @@
 #include "mdm_password.h"
 #include "reg.h"
 
-typedef int (*s_route_fn)(reg_t *self, const mdm_msg_t *req, const char *arg, mdm_reply_t *rep);
-
-static void s_error(mdm_reply_t *rep, mdm_code_t code, const char *text)
+void reg_error(mdm_reply_t *rep, mdm_code_t code, const char *text)
 {
 	mdm_err_t err = {0};
 	mdm_err_set(&err, code, "%s", text);
@@ -22,7 +21,7 @@ static void s_error(mdm_reply_t *rep, mdm_code_t code, const char *text)
 }
 
 /* Parses the body as one JSON object. NULL (reply already set to 400) otherwise. */
-static json_t *s_body(const mdm_msg_t *req, mdm_reply_t *rep)
+json_t *reg_body(const mdm_msg_t *req, mdm_reply_t *rep)
 {
 	json_error_t jerr;
 	json_t *j = req->body_len ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr)
@@ -31,18 +30,18 @@ static json_t *s_body(const mdm_msg_t *req, mdm_reply_t *rep)
 		char text[240];
 		snprintf(text, sizeof text, "body must be a JSON object%s%s", j ? "" : ": ",
 			 j ? "" : (req->body_len ? jerr.text : "empty body"));
-		s_error(rep, MDM_E_BAD_REQUEST, text);
+		reg_error(rep, MDM_E_BAD_REQUEST, text);
 		json_decref(j);
 		return NULL;
 	}
 	return j;
 }
 
-static int s_bad_fields(mdm_reply_t *rep, const json_error_t *jerr)
+int reg_bad_fields(mdm_reply_t *rep, const json_error_t *jerr)
 {
 	char text[240];
 	snprintf(text, sizeof text, "invalid request: %s", jerr->text);
-	s_error(rep, MDM_E_BAD_REQUEST, text);
+	reg_error(rep, MDM_E_BAD_REQUEST, text);
 	return 0;
 }
 
@@ -60,24 +59,24 @@ static int s_valid_email(const char *e)
 
 static int s_users_create(reg_t *self, const mdm_msg_t *req, const char *arg, mdm_reply_t *rep)
 {
-	json_t *j = s_body(req, rep);
+	json_t *j = reg_body(req, rep);
 	if (j == NULL)
 		return 0;
 	const char *email, *pw;
 	json_error_t jerr;
 	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:s, s:s}", "email", &email, "password", &pw)) {
 		json_decref(j);
-		return s_bad_fields(rep, &jerr);
+		return reg_bad_fields(rep, &jerr);
 	}
 	if (!s_valid_email(email))
-		s_error(rep, MDM_E_BAD_REQUEST, "email is not a valid address");
+		reg_error(rep, MDM_E_BAD_REQUEST, "email is not a valid address");
 	else if (strlen(pw) < 8 || strlen(pw) > 1024)
-		s_error(rep, MDM_E_BAD_REQUEST, "password must be 8 to 1024 characters");
+		reg_error(rep, MDM_E_BAD_REQUEST, "password must be 8 to 1024 characters");
 	else {
 		char *hash = mdm_password_hash(pw, (unsigned)self->cfg->password_iter);
 		mdm_err_t err = {0};
 		if (hash == NULL)
-			s_error(rep, MDM_E_INTERNAL, "cannot hash the password");
+			reg_error(rep, MDM_E_INTERNAL, "cannot hash the password");
 		else if (mdm_store_user_create(self->store, email, hash, time(NULL), &err) != 0)
 			mdm_reply_error(rep, &err);
 		else {
@@ -100,7 +99,7 @@ static void s_iso8601(time_t t, char *out, size_t cap)
 static int s_preenroll_create(reg_t *self, const mdm_msg_t *req, const char *arg,
 			      mdm_reply_t *rep)
 {
-	json_t *j = s_body(req, rep);
+	json_t *j = reg_body(req, rep);
 	if (j == NULL)
 		return 0;
 	const char *email, *name = NULL, *group = NULL;
@@ -109,21 +108,21 @@ static int s_preenroll_create(reg_t *self, const mdm_msg_t *req, const char *arg
 	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:s, s?s, s?s, s?I}", "email", &email,
 			   "device_name", &name, "group", &group, "ttl_seconds", &ttl)) {
 		json_decref(j);
-		return s_bad_fields(rep, &jerr);
+		return reg_bad_fields(rep, &jerr);
 	}
 	if (!s_valid_email(email))
-		s_error(rep, MDM_E_BAD_REQUEST, "email is not a valid address");
+		reg_error(rep, MDM_E_BAD_REQUEST, "email is not a valid address");
 	else if ((name && strlen(name) > 120) || (group && strlen(group) > 120))
-		s_error(rep, MDM_E_BAD_REQUEST, "device_name and group are at most 120 characters");
+		reg_error(rep, MDM_E_BAD_REQUEST, "device_name and group are at most 120 characters");
 	else if (ttl < 60 || ttl > 90 * 86400)
-		s_error(rep, MDM_E_BAD_REQUEST, "ttl_seconds must be between 60 and 7776000");
+		reg_error(rep, MDM_E_BAD_REQUEST, "ttl_seconds must be between 60 and 7776000");
 	else {
 		/* 128 random bits, shown once; only its hash is stored */
 		char secret[33], hash[65], exp[32];
 		mdm_err_t err = {0};
 		time_t now = time(NULL);
 		if (mdm_random_hex(secret, 16) != 0) {
-			s_error(rep, MDM_E_INTERNAL, "no randomness");
+			reg_error(rep, MDM_E_INTERNAL, "no randomness");
 		} else {
 			mdm_sha256_hex(secret, strlen(secret), hash);
 			if (mdm_store_preenroll_create(self->store, hash, email, name, group, now,
@@ -178,22 +177,27 @@ static json_t *s_device_view(json_t *d)
 	return out;
 }
 
-static int s_devices_list(reg_t *self, const mdm_msg_t *req, const char *arg, mdm_reply_t *rep)
+int reg_paging(const mdm_msg_t *req, mdm_reply_t *rep, long *offset, long *limit)
 {
 	const char *q = mdm_req_header(req, "query");
-	long offset = 0, limit = 100;
 	char *c = q ? reg_form_get(q, strlen(q), "cursor") : NULL;
 	char *l = q ? reg_form_get(q, strlen(q), "limit") : NULL;
-	if (c)
-		offset = atol(c);
-	if (l)
-		limit = atol(l);
+	*offset = c ? atol(c) : 0;
+	*limit = l ? atol(l) : 100;
 	free(c);
 	free(l);
-	if (offset < 0 || limit < 1 || limit > 1000) {
-		s_error(rep, MDM_E_BAD_REQUEST, "cursor must be >= 0 and limit 1..1000");
-		return 0;
+	if (*offset < 0 || *limit < 1 || *limit > 1000) {
+		reg_error(rep, MDM_E_BAD_REQUEST, "cursor must be >= 0 and limit 1..1000");
+		return -1;
 	}
+	return 0;
+}
+
+static int s_devices_list(reg_t *self, const mdm_msg_t *req, const char *arg, mdm_reply_t *rep)
+{
+	long offset, limit;
+	if (reg_paging(req, rep, &offset, &limit) != 0)
+		return 0;
 	mdm_err_t err = {0};
 	json_t *page = mdm_store_device_list(self->store, offset, limit, &err);
 	if (page == NULL) {
@@ -226,14 +230,50 @@ static int s_device_get(reg_t *self, const mdm_msg_t *req, const char *id, mdm_r
 
 static const struct {
 	const char *method;
-	const char *path; /* a trailing '*' matches one non-empty path segment */
-	s_route_fn fn;
+	const char *path; /* each '*' matches one non-empty path segment */
+	reg_route_fn fn;
 } s_routes[] = {
 	{"POST", "/api/v1/users", s_users_create},
 	{"POST", "/api/v1/pre-enrollments", s_preenroll_create},
 	{"GET", "/api/v1/devices", s_devices_list},
 	{"GET", "/api/v1/devices/*", s_device_get},
+	{"DELETE", "/api/v1/devices/*", reg_device_delete},
+	{"POST", "/api/v1/devices/*/commands", reg_cmd_device_create},
+	{"GET", "/api/v1/devices/*/commands", reg_cmd_device_history},
+	{"POST", "/api/v1/commands", reg_cmd_bulk_create},
+	{"GET", "/api/v1/commands/*", reg_cmd_get},
+	{"POST", "/api/v1/groups/*/devices", reg_group_add},
+	{"GET", "/api/v1/groups/*/devices", reg_group_list},
 };
+
+/* Matches the first plen bytes of path against pat, where each '*' stands for one
+ * non-empty segment shorter than cap; the first such segment is copied into arg ("" if
+ * the pattern has none). A longer segment never matches, so an id is never truncated
+ * into another one. */
+static int s_match(const char *pat, const char *path, size_t plen, char *arg, size_t cap)
+{
+	const char *p = path, *end = path + plen;
+	int have_arg = 0;
+	arg[0] = '\0';
+	for (; *pat; pat++) {
+		if (*pat == '*') {
+			const char *seg = p;
+			while (p < end && *p != '/')
+				p++;
+			size_t n = (size_t)(p - seg);
+			if (n == 0 || n >= cap)
+				return 0;
+			if (!have_arg) {
+				memcpy(arg, seg, n);
+				arg[n] = '\0';
+				have_arg = 1;
+			}
+		} else if (p >= end || *p++ != *pat) {
+			return 0;
+		}
+	}
+	return p == end;
+}
 
 /* Bearer token check in constant time. */
 static int s_authorized(reg_t *self, const mdm_msg_t *req)
@@ -253,12 +293,12 @@ int reg_api(const mdm_msg_t *req, mdm_reply_t *rep, void *ctx)
 	const char *method = mdm_req_header(req, "method");
 	const char *path = mdm_req_header(req, "path");
 	if (!method || !path) {
-		s_error(rep, MDM_E_BAD_REQUEST, "request without method or path");
+		reg_error(rep, MDM_E_BAD_REQUEST, "request without method or path");
 		return 0;
 	}
 	if (!s_authorized(self, req)) {
 		mdm_reply_header(rep, "WWW-Authenticate", "Bearer");
-		s_error(rep, MDM_E_AUTHENTICATION, "missing or wrong bearer token");
+		reg_error(rep, MDM_E_AUTHENTICATION, "missing or wrong bearer token");
 		return 0;
 	}
 	size_t plen = strlen(path);
@@ -266,26 +306,13 @@ int reg_api(const mdm_msg_t *req, mdm_reply_t *rep, void *ctx)
 		plen--;
 	int path_known = 0;
 	for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++) {
-		const char *pat = s_routes[i].path;
-		size_t n = strlen(pat);
-		const char *arg = NULL;
-		int match;
-		if (pat[n - 1] == '*') {
-			match = plen > n - 1 && !strncmp(path, pat, n - 1) &&
-				!memchr(path + n - 1, '/', plen - (n - 1));
-			arg = path + n - 1;
-		} else {
-			match = plen == n && !strncmp(path, pat, n);
-		}
-		if (!match)
+		char arg[256];
+		if (!s_match(s_routes[i].path, path, plen, arg, sizeof arg))
 			continue;
 		path_known = 1;
 		if (strcmp(method, s_routes[i].method) != 0)
 			continue;
-		char argbuf[256] = "";
-		if (arg)
-			snprintf(argbuf, sizeof argbuf, "%.*s", (int)(plen - (size_t)(arg - path)), arg);
-		return s_routes[i].fn(self, req, arg ? argbuf : NULL, rep);
+		return s_routes[i].fn(self, req, strchr(s_routes[i].path, '*') ? arg : NULL, rep);
 	}
 	if (path_known) {
 		mdm_reply_json(rep, 405,
@@ -293,6 +320,6 @@ int reg_api(const mdm_msg_t *req, mdm_reply_t *rep, void *ctx)
 					 "message", "method not allowed on this resource"));
 		return 0;
 	}
-	s_error(rep, MDM_E_NOT_FOUND, "no such resource");
+	reg_error(rep, MDM_E_NOT_FOUND, "no such resource");
 	return 0;
 }

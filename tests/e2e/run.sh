@@ -5,7 +5,11 @@ set -u
 export BUILD=${1:-build}
 FILTER=${2:-${E2E_FILTER:-}}
 source "$(dirname "$0")/lib.sh"
-for f in "$E2E_ROOT"/tests/e2e/test_*.sh; do source "$f"; done
+LOAD_FAIL=0
+for f in "$E2E_ROOT"/tests/e2e/test_*.sh; do
+	# a test file that does not parse must fail the run, not silently drop its tests
+	if bash -n "$f"; then source "$f"; else echo "not ok - cannot load $f"; LOAD_FAIL=1; fi
+done
 
 have_vectors() {
 	[ -d "$VECTORS/windows" ] && return 0
@@ -25,7 +29,7 @@ if ! start_stack; then
 	echo "e2e: 0 passed, 1 failed"
 	exit 1
 fi
-passed=0; failed=0; skipped=0
+passed=0; failed=$LOAD_FAIL; skipped=0
 for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
 	[ -n "$FILTER" ] && [[ "$t" != *$FILTER* ]] && continue
 	T_FAILS=0; T_SKIP=0

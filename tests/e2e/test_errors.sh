@@ -5,8 +5,17 @@
 # (failed sign-in counters, mdm:fail:*, are throttling bookkeeping and may change)
 state_digest() {
 	redis EVAL "local o = {}
+local function sorted(t) table.sort(t) return table.concat(t, '|') end
 for _, k in ipairs(redis.call('KEYS', 'mdm:*')) do
-  if not k:find('^mdm:fail:') then o[#o + 1] = k .. '=' .. redis.sha1hex(redis.call('DUMP', k)) end
+  if not k:find('^mdm:fail:') then
+    local t, v = redis.call('TYPE', k).ok, ''
+    if t == 'hash' then v = sorted(redis.call('HGETALL', k))
+    elseif t == 'string' then v = redis.call('GET', k)
+    elseif t == 'list' then v = table.concat(redis.call('LRANGE', k, 0, -1), '|')
+    elseif t == 'set' then v = sorted(redis.call('SMEMBERS', k))
+    elseif t == 'zset' then v = table.concat(redis.call('ZRANGE', k, 0, -1, 'WITHSCORES'), '|') end
+    o[#o + 1] = k .. '=' .. redis.sha1hex(v)
+  end
 end
 table.sort(o)
 return redis.sha1hex(table.concat(o, ','))" 0

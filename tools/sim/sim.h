@@ -96,6 +96,12 @@ void sim_http_destroy(sim_http_t **self);
  * printing "http: METHOD URL: <reason>" on a transport or TLS error. ctype NULL: no body. */
 int sim_http_request(sim_http_t *self, const char *method, const char *url, const char *ctype,
 		     const char *body, size_t len, sim_resp_t *resp);
+/* Makes the client look like another Windows component: user_agent replaces "ENROLLClient",
+ * headers (NULL-terminated "Name: value" list, NULL: ENROLLClient's Cache-Control/Pragma)
+ * replace the fixed request headers; binary_body 1 keeps --verbose from dumping the request and
+ * response bodies (the caller prints decoded forms). The strings must outlive the client. */
+void sim_http_set_agent(sim_http_t *self, const char *user_agent, const char *const *headers,
+			int binary_body);
 void sim_resp_free(sim_resp_t *resp);
 /* Prints "http: METHOD URL: HTTP <status line>" and returns SIM_EHTTP. */
 int sim_http_status_fail(const char *method, const char *url, const sim_resp_t *resp);
@@ -270,5 +276,94 @@ typedef struct {
 
 int sim_enroll(const sim_enroll_opts_t *o);
 int sim_renew(const sim_renew_opts_t *o);
+
+/* ---- sim_syncml.c: SyncML 1.2 (OMA-DM 1.2) codec helpers ----------------------------- */
+
+#define SIM_NS_SYNCML "SYNCML:SYNCML1.2"
+#define SIM_NS_METINF "syncml:metinf"
+#define SIM_CT_DM_XML "application/vnd.syncml.dm+xml"
+#define SIM_CT_DM_WBXML "application/vnd.syncml.dm+wbxml"
+
+/* XML -> WBXML 1.2 (SyncML 1.2, public id 0x1201, UTF-8, no string table) and back. Both
+ * return 0 and a malloc'd buffer (the decoded XML NUL-terminated), or -1 after printing why. */
+int sim_wbxml_encode(const char *xml, size_t len, unsigned char **out, size_t *out_len);
+int sim_wbxml_decode(const unsigned char *wbxml, size_t len, char **out, size_t *out_len);
+/* Parses a SyncML document; allow_doctype accepts the DOCTYPE that the WBXML decoder writes
+ * (never loaded). NULL on error. */
+xmlDocPtr sim_sml_parse(const char *data, size_t len, int allow_doctype);
+/* Element children by local name, any namespace (SyncML is matched by local name; namespaces
+ * are checked separately). */
+xmlNodePtr sim_sml_child(xmlNodePtr parent, const char *name);
+xmlNodePtr sim_sml_first(xmlNodePtr parent);   /* first element child */
+xmlNodePtr sim_sml_nextel(xmlNodePtr node);    /* next element sibling */
+int sim_sml_is(xmlNodePtr node, const char *name);
+/* Trimmed text of child `name` (caller frees), NULL if absent. */
+char *sim_sml_text(xmlNodePtr parent, const char *name);
+/* Untrimmed text content of a node (Data keeps its whitespace); caller frees; NULL if absent. */
+char *sim_sml_raw(xmlNodePtr node);
+/* Checks the children of `node` against a DTD content model written as a list of
+ * "Name" (exactly once), "Name?" (optional), "Name*" (any), "Name+" (at least one), in order;
+ * "*" as the name stands for "any command" (Add|Alert|Atomic|Copy|Delete|Exec|Get|Map|Put|
+ * Replace|Results|Search|Sequence|Sync). Returns NULL if the children conform, else a static
+ * description of the first problem. */
+const char *sim_sml_order(xmlNodePtr node, const char *const *model);
+/* 1 if name is a SyncML command element name. */
+int sim_sml_is_command(const char *name);
+/* Appends <name>escaped</name>. */
+void sim_sml_tag(mdm_buf_t *b, const char *name, const char *value);
+
+/* ---- sim_tree.c: the simulated device's DM tree (DIR/tree.json) ----------------------- */
+
+typedef struct sim_tree sim_tree_t;
+
+/* Loads DIR/tree.json, creating it from enrollment.json (device_id, provider_id, hwdevid,
+ * device_name) and provdoc.xml (DMClient Poll values) on first use. big_bytes >= 0 adds the
+ * node ./Vendor/MSFT/Sim/Big with that many bytes of text (not persisted). NULL on error. */
+sim_tree_t *sim_tree_open(const char *dir, const char *device_id, const char *provider_id,
+			  const char *hwdevid, const char *device_name, long big_bytes);
+int sim_tree_save(sim_tree_t *t);   /* 0 or -1 (message printed) */
+void sim_tree_free(sim_tree_t *t);
+/* A value of a read-only node (e.g. "./DevInfo/Man"); NULL if absent. */
+const char *sim_tree_value(sim_tree_t *t, const char *path);
+
+typedef struct {
+	char *format; /* chr, int, bool, node, ... (owned) */
+	char *data;   /* owned, NUL-terminated */
+	size_t len;
+} sim_tree_val_t;
+void sim_tree_val_free(sim_tree_val_t *v);
+
+/* The operations return a SyncML status code (200, 404, 405, 415, ...). locuri is the target
+ * as the server wrote it (./Device/... == ./..., %-escapes decoded). */
+int sim_tree_get(sim_tree_t *t, const char *locuri, sim_tree_val_t *out);
+int sim_tree_set(sim_tree_t *t, int add, const char *locuri, const char *format, const char *data);
+int sim_tree_delete(sim_tree_t *t, const char *locuri);
+/* *unenroll is set to 1 when the node is DMClient's Unenroll (status 200 then). */
+int sim_tree_exec(sim_tree_t *t, const char *locuri, const char *data, int *unenroll);
+/* Atomic: snapshot before, restore on failure (frees the snapshot), or drop it. */
+void *sim_tree_snapshot(sim_tree_t *t);
+void sim_tree_restore(sim_tree_t *t, void *snap);
+void sim_tree_drop(void *snap);
+void sim_tree_mark_unenrolled(sim_tree_t *t, const char *reason);
+
+/* ---- sim_manage.c: OMA-DM management sessions ------------------------------------------ */
+
+typedef struct {
+	const char *dir;
+	const char *url;      /* NULL: mgmt_url from enrollment.json */
+	sim_tls_t tls;        /* client_cert/client_key are set from dir */
+	int wbxml;
+	long max_msg_size;    /* our MaxMsgSize */
+	int unenroll;         /* user-initiated unenrollment */
+	int alert_only;       /* unenrollment message carries only the Alert 1226 */
+	long big_node_bytes;  /* -1: no ./Vendor/MSFT/Sim/Big */
+	int max_rounds;       /* messages per session */
+	int force;            /* run even if enrollment.json says unenrolled */
+} sim_manage_opts_t;
+
+/* Exit codes of manage: 0 ok, SIM_ECHECK, SIM_MREFUSED (HTTP 4xx/5xx or SyncHdr status not
+ * 200/212, or Alert 1223), SIM_EHTTP (transport/TLS). */
+enum { SIM_MREFUSED = 2 };
+int sim_manage(const sim_manage_opts_t *o);
 
 #endif

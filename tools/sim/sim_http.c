@@ -19,7 +19,18 @@ struct sim_http {
 	sim_tls_t tls;
 	int cookies;                  /* 1: keep a cookie jar (the WAB browser) */
 	char *jar[SIM_MAX_COOKIES];   /* "name=value", owned */
+	const char *user_agent;       /* NULL: ENROLLClient */
+	const char *const *headers;   /* NULL: ENROLLClient's fixed headers */
+	int binary_body;              /* 1: --verbose does not dump bodies */
 };
+
+void sim_http_set_agent(sim_http_t *self, const char *user_agent, const char *const *headers,
+			int binary_body)
+{
+	self->user_agent = user_agent;
+	self->headers = headers;
+	self->binary_body = binary_body;
+}
 
 sim_http_t *sim_http_new(const sim_tls_t *tls, int cookies)
 {
@@ -161,12 +172,16 @@ int sim_http_request(sim_http_t *self, const char *method, const char *url, cons
 	curl_easy_reset(c); /* keeps the connection cache and TLS sessions */
 
 	/* The headers a Windows 10 ENROLLClient sends (fleet_w10_01); no Expect: 100-continue. */
-	const char *fixed[] = {"Cache-Control: no-cache", "Pragma: no-cache", "Expect:", NULL};
-	for (int i = 0; fixed[i]; i++) {
-		tmp = curl_slist_append(hdrs, fixed[i]);
+	static const char *const fixed[] = {"Cache-Control: no-cache", "Pragma: no-cache", NULL};
+	const char *const *list = self->headers ? self->headers : fixed;
+	for (int i = 0; list[i]; i++) {
+		tmp = curl_slist_append(hdrs, list[i]);
 		check_mem(tmp);
 		hdrs = tmp;
 	}
+	tmp = curl_slist_append(hdrs, "Expect:");
+	check_mem(tmp);
+	hdrs = tmp;
 	if (ctype) {
 		snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
 		tmp = curl_slist_append(hdrs, ct);
@@ -176,7 +191,7 @@ int sim_http_request(sim_http_t *self, const char *method, const char *url, cons
 
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "ENROLLClient");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, self->user_agent ? self->user_agent : "ENROLLClient");
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, self->tls.timeout > 0 ? self->tls.timeout : 30L);
@@ -222,7 +237,7 @@ int sim_http_request(sim_http_t *self, const char *method, const char *url, cons
 		for (struct curl_slist *h = hdrs; h; h = h->next)
 			if (strcmp(h->data, "Expect:") != 0)
 				fprintf(stderr, "> %s\n", h->data);
-		if (body && len)
+		if (body && len && !self->binary_body)
 			s_dump("", body, len);
 	}
 
@@ -247,7 +262,7 @@ int sim_http_request(sim_http_t *self, const char *method, const char *url, cons
 		s_jar_store(self, resp);
 	if (sim_verbose) {
 		s_dump("< ", resp->headers.data ? resp->headers.data : "", resp->headers.len);
-		if (resp->body.len)
+		if (resp->body.len && !self->binary_body)
 			s_dump("", resp->body.data, resp->body.len);
 	}
 	rc = SIM_OK;

@@ -1,4 +1,4 @@
-/* sim_main.c -- mdm-sim entry point: command line, dispatch to enroll/renew/soap, exit codes. */
+/* sim_main.c -- mdm-sim entry point: command line, dispatch to enroll/renew/manage/soap, exit codes. */
 #include "sim.h"
 
 #include <getopt.h>
@@ -18,10 +18,13 @@ static const char s_usage[] =
 	"usage: mdm-sim [enroll] --url URL --email EMAIL [--auth onprem|preenroll|federated]\n"
 	"               [--password P | --secret S] [device options] [--out DIR] [common options]\n"
 	"       mdm-sim renew --dir DIR [--url RENEW_URL] [--key-bits N] [common options]\n"
+	"       mdm-sim manage --dir DIR [--url MGMT_URL] [--wbxml] [--max-msg-size N] [--unenroll]\n"
+	"               [--big-node-bytes N] [--max-rounds N] [common options]\n"
 	"       mdm-sim soap --url URL --file FILE [--content-type TYPE] [common options]\n"
 	"\n"
-	"Simulates a Windows 10/11 device against the MDM enrollment server (MS-MDE2: discovery,\n"
-	"XCEP GetPolicies, WSTEP RequestSecurityToken) and checks every answer.\n"
+	"Simulates a Windows 10/11 device against the MDM server (MS-MDE2: discovery, XCEP\n"
+	"GetPolicies, WSTEP RequestSecurityToken; MS-MDM: OMA-DM 1.2 management sessions) and\n"
+	"checks every answer.\n"
 	"\n"
 	"enroll:\n"
 	"  --url URL               enrollment listener, e.g. https://localhost:8443\n"
@@ -45,6 +48,23 @@ static const char s_usage[] =
 	"  --dir DIR               directory written by enroll --out; updated in place\n"
 	"  --url RENEW_URL         default: renew_url, else enroll_url from enrollment.json\n"
 	"  --key-bits N            new key size (default: same as the current key)\n"
+	"manage (one OMA-DM session over mutual TLS with DIR/device.pem + DIR/device.key):\n"
+	"  --dir DIR               directory written by enroll --out; the DM tree is DIR/tree.json,\n"
+	"                          every server command is logged to DIR/received.jsonl\n"
+	"  --url MGMT_URL          default: mgmt_url from enrollment.json (POSTed to\n"
+	"                          MGMT_URL?mode=Maintenance&Platform=WoA)\n"
+	"  --wbxml                 application/vnd.syncml.dm+wbxml (SyncML 1.2 WBXML) both ways\n"
+	"  --max-msg-size N        our MaxMsgSize (default 65536): answers must not exceed it, and\n"
+	"                          our messages stay below min(N, the server's MaxMsgSize)\n"
+	"  --unenroll              user-initiated unenrollment: package 1 carries Alert 1226\n"
+	"                          (com.microsoft:mdm.unenrollment.userrequest) like fleet_w10_10;\n"
+	"                          afterwards enrollment.json says \"state\":\"unenrolled\"\n"
+	"  --unenroll-alert-only   the unenrollment message carries only the Alert 1226 (also for\n"
+	"                          the one sent after a server's Exec .../Unenroll)\n"
+	"  --big-node-bytes N      ./Vendor/MSFT/Sim/Big holds N bytes (sent in chunks with\n"
+	"                          MoreData when a Results does not fit)\n"
+	"  --max-rounds N          at most N messages per session (default 50)\n"
+	"  --force                 run even when enrollment.json says the device is unenrolled\n"
 	"soap (replay: POSTs FILE, prints the status line and body to stdout):\n"
 	"  --url URL --file FILE   target and message\n"
 	"  --content-type TYPE     default application/soap+xml; charset=utf-8\n"
@@ -58,7 +78,10 @@ static const char s_usage[] =
 	"Prints \"enrolled <device_id> thumbprint <T> mgmt <ADDR>\" / \"renewed <device_id> thumbprint\n"
 	"<T>\" on stdout; diagnostics go to stderr (\"check failed: ...\", \"fault: <subcode> <reason>\",\n"
 	"\"http: ...\", \"auth failed: ...\").\n"
-	"exit: 0 ok, 1 a check on the server's answer failed (or a local error), 2 SOAP fault,\n"
+	"manage prints \"session <SessionID>: <n> messages, <k> commands applied\" per session (and\n"
+	"\"unenrolled <device_id>\") on stdout; \"refused: <status>\" on stderr.\n"
+	"exit: 0 ok, 1 a check on the server's answer failed (or a local error), 2 SOAP fault\n"
+	"      (manage: refused: HTTP 4xx/5xx, SyncHdr status not 200/212, or Alert 1223),\n"
 	"      3 transport/TLS error or HTTP status other than 200, 4 federated login refused,\n"
 	"      64 usage error\n";
 
@@ -150,7 +173,7 @@ done:
 enum {
 	O_URL = 256, O_AUTH, O_EMAIL, O_PASSWORD, O_SECRET, O_DEVICE_ID, O_HWDEVID, O_DEVICE_NAME,
 	O_ETYPE, O_RV, O_KEY_BITS, O_WIN81, O_OUT, O_DIR, O_FILE, O_CTYPE, O_CACERT, O_INSECURE,
-	O_TIMEOUT, O_VERBOSE,
+	O_TIMEOUT, O_VERBOSE, O_WBXML, O_MAX_MSG, O_UNENROLL, O_ALERT_ONLY, O_BIG, O_ROUNDS, O_FORCE,
 };
 
 static const struct option s_options[] = {
@@ -174,6 +197,13 @@ static const struct option s_options[] = {
 	{"insecure", no_argument, NULL, O_INSECURE},
 	{"timeout", required_argument, NULL, O_TIMEOUT},
 	{"verbose", no_argument, NULL, O_VERBOSE},
+	{"wbxml", no_argument, NULL, O_WBXML},
+	{"max-msg-size", required_argument, NULL, O_MAX_MSG},
+	{"unenroll", no_argument, NULL, O_UNENROLL},
+	{"unenroll-alert-only", no_argument, NULL, O_ALERT_ONLY},
+	{"big-node-bytes", required_argument, NULL, O_BIG},
+	{"max-rounds", required_argument, NULL, O_ROUNDS},
+	{"force", no_argument, NULL, O_FORCE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -181,6 +211,7 @@ static const struct option s_options[] = {
 int main(int argc, char **argv)
 {
 	sim_enroll_opts_t eo = {0};
+	sim_manage_opts_t mo = {0};
 	const char *cmd = "enroll", *dir = NULL, *file = NULL;
 	const char *ctype = "application/soap+xml; charset=utf-8";
 	long v;
@@ -190,13 +221,17 @@ int main(int argc, char **argv)
 	eo.auth = "onprem";
 	eo.enrollment_type = "Full";
 	eo.tls.timeout = 30;
+	mo.max_msg_size = 65536;
+	mo.big_node_bytes = -1;
+	mo.max_rounds = 50;
 	if (argc > 1 && argv[1][0] != '-') {
 		cmd = argv[1];
 		if (strcmp(cmd, "help") == 0) {
 			fputs(s_usage, stdout);
 			return 0;
 		}
-		if (strcmp(cmd, "enroll") && strcmp(cmd, "renew") && strcmp(cmd, "soap"))
+		if (strcmp(cmd, "enroll") && strcmp(cmd, "renew") && strcmp(cmd, "soap") &&
+		    strcmp(cmd, "manage"))
 			return s_usage_error("unknown command \"%s\"", cmd);
 		argv[1] = argv[0];
 		argv++;
@@ -222,6 +257,25 @@ int main(int argc, char **argv)
 		case O_CACERT: eo.tls.cacert = optarg; break;
 		case O_INSECURE: eo.tls.insecure = 1; break;
 		case O_VERBOSE: sim_verbose = 1; break;
+		case O_WBXML: mo.wbxml = 1; break;
+		case O_UNENROLL: mo.unenroll = 1; break;
+		case O_ALERT_ONLY: mo.alert_only = 1; break;
+		case O_FORCE: mo.force = 1; break;
+		case O_MAX_MSG:
+			if (s_parse_long(optarg, 1024, 64L * 1024 * 1024, &v) != 0)
+				return s_usage_error("--max-msg-size wants 1024..67108864, got \"%s\"", optarg);
+			mo.max_msg_size = v;
+			break;
+		case O_BIG:
+			if (s_parse_long(optarg, 0, 64L * 1024 * 1024, &v) != 0)
+				return s_usage_error("--big-node-bytes wants 0..67108864, got \"%s\"", optarg);
+			mo.big_node_bytes = v;
+			break;
+		case O_ROUNDS:
+			if (s_parse_long(optarg, 1, 100000, &v) != 0)
+				return s_usage_error("--max-rounds wants 1..100000, got \"%s\"", optarg);
+			mo.max_rounds = (int)v;
+			break;
 		case O_KEY_BITS:
 			if (s_parse_long(optarg, 512, 16384, &v) != 0)
 				return s_usage_error("--key-bits wants 512..16384, got \"%s\"", optarg);
@@ -262,6 +316,11 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "renew") == 0) {
 		if (dir == NULL)
 			return s_usage_error("renew needs --dir");
+	} else if (strcmp(cmd, "manage") == 0) {
+		if (dir == NULL)
+			return s_usage_error("manage needs --dir");
+		if (eo.url && !sim_url_is_https(eo.url))
+			return s_usage_error("--url must be an https URL");
 	} else if (eo.url == NULL || file == NULL) {
 		return s_usage_error("soap needs --url and --file");
 	}
@@ -273,6 +332,11 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "renew") == 0) {
 		sim_renew_opts_t ro = {dir, eo.url, eo.key_bits, eo.tls};
 		rc = sim_renew(&ro);
+	} else if (strcmp(cmd, "manage") == 0) {
+		mo.dir = dir;
+		mo.url = eo.url;
+		mo.tls = eo.tls;
+		rc = sim_manage(&mo);
 	} else {
 		rc = s_soap(eo.url, file, ctype, &eo.tls);
 	}
