@@ -358,7 +358,6 @@ typedef struct {
 	int alert_only;       /* unenrollment message carries only the Alert 1226 */
 	long big_node_bytes;  /* -1: no ./Vendor/MSFT/Sim/Big */
 	int max_rounds;       /* messages per session */
-	int force;            /* run even if enrollment.json says unenrolled */
 } sim_manage_opts_t;
 
 /* Exit codes of manage: 0 ok, SIM_ECHECK, SIM_MREFUSED (HTTP 4xx/5xx or SyncHdr status not

@@ -19,7 +19,8 @@ static const char s_usage[] =
 	"               [--password P | --secret S] [device options] [--out DIR] [common options]\n"
 	"       mdm-sim renew --dir DIR [--url RENEW_URL] [--key-bits N] [common options]\n"
 	"       mdm-sim manage --dir DIR [--url MGMT_URL] [--wbxml] [--max-msg-size N] [--unenroll]\n"
-	"               [--big-node-bytes N] [--max-rounds N] [common options]\n"
+	"               [--unenroll-alert-only] [--big-node-bytes N] [--max-rounds N]\n"
+	"               [common options]\n"
 	"       mdm-sim soap --url URL --file FILE [--content-type TYPE] [common options]\n"
 	"\n"
 	"Simulates a Windows 10/11 device against the MDM server (MS-MDE2: discovery, XCEP\n"
@@ -58,13 +59,14 @@ static const char s_usage[] =
 	"                          our messages stay below min(N, the server's MaxMsgSize)\n"
 	"  --unenroll              user-initiated unenrollment: package 1 carries Alert 1226\n"
 	"                          (com.microsoft:mdm.unenrollment.userrequest) like fleet_w10_10;\n"
-	"                          afterwards enrollment.json says \"state\":\"unenrolled\"\n"
+	"                          afterwards enrollment.json says \"state\":\"unenrolled\" (later\n"
+	"                          sessions still connect, so the server's refusal can be tested)\n"
 	"  --unenroll-alert-only   the unenrollment message carries only the Alert 1226 (also for\n"
 	"                          the one sent after a server's Exec .../Unenroll)\n"
 	"  --big-node-bytes N      ./Vendor/MSFT/Sim/Big holds N bytes (sent in chunks with\n"
 	"                          MoreData when a Results does not fit)\n"
 	"  --max-rounds N          at most N messages per session (default 50)\n"
-	"  --force                 run even when enrollment.json says the device is unenrolled\n"
+
 	"soap (replay: POSTs FILE, prints the status line and body to stdout):\n"
 	"  --url URL --file FILE   target and message\n"
 	"  --content-type TYPE     default application/soap+xml; charset=utf-8\n"
@@ -173,7 +175,7 @@ done:
 enum {
 	O_URL = 256, O_AUTH, O_EMAIL, O_PASSWORD, O_SECRET, O_DEVICE_ID, O_HWDEVID, O_DEVICE_NAME,
 	O_ETYPE, O_RV, O_KEY_BITS, O_WIN81, O_OUT, O_DIR, O_FILE, O_CTYPE, O_CACERT, O_INSECURE,
-	O_TIMEOUT, O_VERBOSE, O_WBXML, O_MAX_MSG, O_UNENROLL, O_ALERT_ONLY, O_BIG, O_ROUNDS, O_FORCE,
+	O_TIMEOUT, O_VERBOSE, O_WBXML, O_MAX_MSG, O_UNENROLL, O_ALERT_ONLY, O_BIG, O_ROUNDS,
 };
 
 static const struct option s_options[] = {
@@ -203,7 +205,6 @@ static const struct option s_options[] = {
 	{"unenroll-alert-only", no_argument, NULL, O_ALERT_ONLY},
 	{"big-node-bytes", required_argument, NULL, O_BIG},
 	{"max-rounds", required_argument, NULL, O_ROUNDS},
-	{"force", no_argument, NULL, O_FORCE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -260,7 +261,6 @@ int main(int argc, char **argv)
 		case O_WBXML: mo.wbxml = 1; break;
 		case O_UNENROLL: mo.unenroll = 1; break;
 		case O_ALERT_ONLY: mo.alert_only = 1; break;
-		case O_FORCE: mo.force = 1; break;
 		case O_MAX_MSG:
 			if (s_parse_long(optarg, 1024, 64L * 1024 * 1024, &v) != 0)
 				return s_usage_error("--max-msg-size wants 1024..67108864, got \"%s\"", optarg);
