@@ -238,3 +238,70 @@ PY
 	api GET "/api/v1/devices/$id"
 	assert_contains "$API_BODY" '"devinfo_mod":"VMware7,1"' "DevInfo from the real message"
 }
+
+t_manage_replay_windows10_unenroll_alert() {
+	have_vectors || return 0
+	local id; id=$(manage_device "$W/dev" mreplay1226@example.com) || { fail "enroll"; return; }
+	local url; url=$(json_get '["mgmt_url"]' <"$W/dev/enrollment.json")
+	local thumb; thumb=$(json_get '["thumbprint"]' <"$W/dev/enrollment.json")
+	sed "s#B5B954E81FBCB94EB79BD08BE625F4EE#$id#g" "$VECTORS/windows/fleet_w10_10_syncml_s2m1_device_unenroll_alert1226.xml" >"$W/u.xml"
+	curl -s --cacert "$CA" --cert "$W/dev/device.pem" --key "$W/dev/device.key" \
+		-H 'Content-Type: application/vnd.syncml.dm+xml' --data-binary @"$W/u.xml" "$url" >"$W/u.out"
+	assert_contains "$W/u.out" "<Cmd>SyncHdr</Cmd>"
+	assert_not_contains "$W/u.out" "<Get>" "no commands for a device that leaves"
+	api GET "/api/v1/devices/$id"
+	assert_contains "$API_BODY" '"state":"unenrolled"' "real Alert 1226 unenrolls"
+	assert_eq "$(redis HGET "mdm:cert:$thumb" state)" revoked
+}
+
+# Windows Phone 8.1 (Lumia 630): UTF-16BE with BOM, SyncHdr Cred (answered 212)
+t_manage_replay_windows_phone81_utf16() {
+	have_vectors || return 0
+	create_user mwp81@example.com 'Pa55word!x' || fail "create user"
+	sim enroll --url "$BASE" --cacert "$CA" --auth onprem --email mwp81@example.com --password 'Pa55word!x' \
+		--win81 --device-id "urn:uuid:FAEFB2D5-1771-5446-A635-797AFC474895" --out "$W/dev" >"$W/enroll.log" 2>&1 ||
+		{ fail "enroll: $(cat "$W/enroll.log")"; return; }
+	local url; url=$(json_get '["mgmt_url"]' <"$W/dev/enrollment.json")
+	curl -s --cacert "$CA" --cert "$W/dev/device.pem" --key "$W/dev/device.key" \
+		-H 'Content-Type: application/vnd.syncml.dm+xml' \
+		--data-binary @"$VECTORS/windows/wso2_wp81_05_syncml_s1m1_device_utf16.xml" "$url" >"$W/m.out"
+	assert_contains "$W/m.out" "<SessionID>1</SessionID>"
+	assert_contains "$W/m.out" "<Data>212</Data>" "credentials acknowledged"
+	api GET "/api/v1/devices/urn:uuid:FAEFB2D5-1771-5446-A635-797AFC474895"
+	assert_contains "$API_BODY" '"devinfo_mod":"Lumia 630"' "DevInfo from the UTF-16 message"
+}
+
+t_manage_protocol_errors_change_nothing() {
+	local id; id=$(manage_device "$W/dev" mproto@example.com) || { fail "enroll"; return; }
+	session "$W/dev" || fail "first session"
+	local url; url=$(json_get '["mgmt_url"]' <"$W/dev/enrollment.json")
+	local lock; lock=$(queue "$id" '{"type":"lock"}')
+	post() { curl -s --cacert "$CA" --cert "$W/dev/device.pem" --key "$W/dev/device.key" \
+		-H 'Content-Type: application/vnd.syncml.dm+xml' --data-binary @"$1" "$url"; }
+	hdr() { printf '<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>%s</SessionID><MsgID>%s</MsgID><Target><LocURI>%s</LocURI></Target><Source><LocURI>%s</LocURI></Source></SyncHdr><SyncBody>' "$1" "$2" "$url" "$id"; }
+	# a Status for a command never sent, and an unknown command: answered, nothing changes
+	{ hdr A1 1; printf '<Status><CmdID>2</CmdID><MsgRef>9</MsgRef><CmdRef>77</CmdRef><Cmd>Exec</Cmd><Data>200</Data></Status><Frobnicate><CmdID>3</CmdID></Frobnicate><Alert><CmdID>4</CmdID><Data>1223</Data></Alert><Final/></SyncBody></SyncML>'; } >"$W/s.xml"
+	post "$W/s.xml" >"$W/s.out"
+	assert_contains "$W/s.out" "<CmdRef>3</CmdRef><Cmd>Frobnicate</Cmd><Data>406</Data>" "unknown command: 406"
+	assert_not_contains "$W/s.out" "<CmdRef>2</CmdRef>" "device Statuses are not answered"
+	assert_not_contains "$W/s.out" "RemoteLock" "aborted session (1223) sends no commands"
+	assert_eq "$(cmd_field "$lock" '["state"]')" queued "unknown Status changed nothing"
+	# a chunked result whose size does not match what was announced: 424
+	{ hdr B2 1; printf '<Alert><CmdID>2</CmdID><Data>1201</Data></Alert><Final/></SyncBody></SyncML>'; } >"$W/b1.xml"
+	local get; get=$(queue "$id" '{"type":"raw","verb":"Get","items":[{"target":"./Vendor/MSFT/Sim/Big"}]}')
+	post "$W/b1.xml" >"$W/b1.out"
+	local getid; getid=$(python3 -c "
+import re,sys; s=open('$W/b1.out').read()
+m=[g for g in re.findall(r'<Get><CmdID>(\d+)</CmdID>.*?</Get>', s) ]
+print(m[0] if m else '')")
+	[ -n "$getid" ] || { fail "Get not sent: $(cat "$W/b1.out")"; return; }
+	{ hdr B2 2; printf '<Results><CmdID>2</CmdID><MsgRef>1</MsgRef><CmdRef>%s</CmdRef><Item><Source><LocURI>./Vendor/MSFT/Sim/Big</LocURI></Source><Meta><Size xmlns="syncml:metinf">100</Size></Meta><Data>abc</Data><MoreData/></Item></Results></SyncBody></SyncML>' "$getid"; } >"$W/b2.xml"
+	post "$W/b2.xml" >"$W/b2.out"
+	assert_contains "$W/b2.out" "<Data>213</Data>" "chunk accepted"
+	assert_contains "$W/b2.out" "<Data>1222</Data>" "asks for the next message"
+	assert_not_contains "$W/b2.out" "<Final" "package continues"
+	{ hdr B2 3; printf '<Results><CmdID>2</CmdID><MsgRef>1</MsgRef><CmdRef>%s</CmdRef><Item><Source><LocURI>./Vendor/MSFT/Sim/Big</LocURI></Source><Data>def</Data></Item></Results><Final/></SyncBody></SyncML>' "$getid"; } >"$W/b3.xml"
+	post "$W/b3.xml" >"$W/b3.out"
+	assert_contains "$W/b3.out" "<Cmd>Results</Cmd><SourceRef>./Vendor/MSFT/Sim/Big</SourceRef><Data>424</Data>" "size mismatch: 424"
+	assert_eq "$(cmd_field "$get" '["results"]')" "[]" "no truncated result stored"
+}
