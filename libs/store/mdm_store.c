@@ -1163,3 +1163,31 @@ json_t *mdm_store_group_members(mdm_store_t *self, const char *group, mdm_err_t 
 		mdm_err_set(err, MDM_E_INTERNAL, "out of memory");
 	return out;
 }
+
+/* Internal API for the other files of libs/store (mdm_store_int.h): the same helpers,
+ * so every file gets the reconnect-once and error mapping rules from one place. */
+redisReply *mdm_store__cmdv(mdm_store_t *self, mdm_err_t *err, int argc, const char **argv,
+			    const size_t *lens)
+{
+	return s_cmdv(self, err, argc, argv, lens);
+}
+
+int mdm_store__is_error(redisReply *r, mdm_err_t *err)
+{
+	return s_is_error(r, err);
+}
+
+int mdm_store__script_error(redisReply *r, mdm_err_t *err)
+{
+	return s_script_error(r, err);
+}
+
+void mdm_store__lower(char *dst, size_t cap, const char *src)
+{
+	s_lower(dst, cap, src);
+}
+
+json_t *mdm_store__hash_to_json(redisReply *r)
+{
+	return s_hash_to_json(r);
+}
