@@ -11,6 +11,7 @@ export MDM_MGMT_PORT="${MDM_MGMT_PORT:-8444}"
 export MDM_BUS_BIND="${MDM_BUS_BIND:-tcp://127.0.0.1:5560}"
 export MDM_BUS_URL="${MDM_BUS_URL:-$MDM_BUS_BIND}"
 export MDM_PUBLIC_URL="${MDM_PUBLIC_URL:-https://localhost:$MDM_HTTPS_PORT}"
+export MDM_ADMIN_DIR="${MDM_ADMIN_DIR:-$PWD/admin}"
 REDIS_PORT="${MDM_REDIS_PORT:-6390}"
 mkdir -p "$MDM_DATA_DIR" && chmod 700 "$MDM_DATA_DIR"
 MDM_DATA_DIR=$(cd "$MDM_DATA_DIR" && pwd)
@@ -60,6 +61,7 @@ cat <<MSG
   MDM server running.
   Enrollment (discovery):  $MDM_PUBLIC_URL/EnrollmentServer/Discovery.svc
   Management (mutual TLS): https://$host:$MDM_MGMT_PORT/ManagementServer/MDM.svc
+  Admin console:           $MDM_PUBLIC_URL/admin/
   Admin API:               $MDM_PUBLIC_URL/api/v1/  (Authorization: Bearer <token>)
   Admin token:             ${MDM_ADMIN_TOKEN:+from MDM_ADMIN_TOKEN}${MDM_ADMIN_TOKEN:-$MDM_DATA_DIR/admin.token}
   Dev CA (trust it):       $MDM_DATA_DIR/ca/ca.pem

@@ -2,8 +2,11 @@
  * complete HTTP response (always Content-Length, never chunked). */
 #include "gw_http.h"
 
+#include <fcntl.h>
 #include <openssl/x509.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,12 +31,6 @@ struct gw_http_t {
 	struct mg_context *enroll, *mgmt;
 	gw_listener_t l_enroll, l_mgmt;
 };
-
-static const char *s_reason(int status)
-{
-	const char *r = mg_get_response_code_text(NULL, status);
-	return r ? r : "";
-}
 
 static void s_send(struct mg_connection *conn, int status, json_t *headers, const char *body,
 		   size_t len)
@@ -178,6 +175,90 @@ static json_t *s_headers(struct mg_connection *conn, unsigned listener)
 	return h;
 }
 
+#define GW_STATIC_MAX (4 * 1024 * 1024)
+
+static const char *s_mime(const char *path)
+{
+	static const struct {
+		const char *ext, *type;
+	} t[] = {{".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+		 {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+		 {".svg", "image/svg+xml"}, {".png", "image/png"}, {".ico", "image/x-icon"},
+		 {".json", "application/json"}, {".woff2", "font/woff2"}, {".txt", "text/plain; charset=utf-8"}};
+	const char *dot = strrchr(path, '.');
+	for (size_t i = 0; dot && i < sizeof t / sizeof t[0]; i++)
+		if (!strcmp(dot, t[i].ext))
+			return t[i].type;
+	return NULL;
+}
+
+/* The web console: files under MDM_ADMIN_DIR at /admin/, read-only, with a strict CSP.
+ * Names are limited to [A-Za-z0-9._-/] without ".." so nothing outside the folder can be
+ * named; unknown extensions are not served. */
+static int s_static(struct mg_connection *conn, const gw_config_t *cfg, const char *path)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	json_t *h = json_object();
+	int status = 200;
+	char *body = NULL;
+	size_t len = 0;
+	if (strcmp(ri->request_method, "GET") != 0 && strcmp(ri->request_method, "HEAD") != 0) {
+		status = 405;
+		goto out;
+	}
+	if (!strcmp(path, "/admin")) {
+		json_object_set_new(h, "Location", json_string("/admin/"));
+		status = 301;
+		goto out;
+	}
+	const char *rel = path + 7; /* after "/admin/" */
+	if (*rel == '\0')
+		rel = "index.html";
+	int ok = strspn(rel, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/") ==
+			 strlen(rel) &&
+		 !strstr(rel, "..") && !strstr(rel, "//") && rel[0] != '/' && strlen(rel) < 200 &&
+		 s_mime(rel) != NULL;
+	char file[800];
+	struct stat st;
+	int fd = -1;
+	if (ok) {
+		snprintf(file, sizeof file, "%s/%s", cfg->admin_dir, rel);
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > GW_STATIC_MAX) {
+		if (fd >= 0)
+			close(fd);
+		status = 404;
+		goto out;
+	}
+	body = malloc((size_t)st.st_size + 1);
+	ssize_t n = body ? read(fd, body, (size_t)st.st_size) : -1;
+	close(fd);
+	if (n != (ssize_t)st.st_size) {
+		status = 500;
+		goto out;
+	}
+	len = (size_t)n;
+	json_object_set_new(h, "Content-Type", json_string(s_mime(rel)));
+out:
+	if (status != 200) {
+		free(body);
+		body = NULL;
+		len = 0;
+		json_object_set_new(h, "Content-Type", json_string("text/plain; charset=utf-8"));
+	}
+	json_object_set_new(h, "Content-Security-Policy",
+			    json_string("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+					"base-uri 'none'; form-action 'self'"));
+	json_object_set_new(h, "X-Content-Type-Options", json_string("nosniff"));
+	json_object_set_new(h, "X-Frame-Options", json_string("DENY"));
+	json_object_set_new(h, "Referrer-Policy", json_string("no-referrer"));
+	s_send(conn, status, h, body ? body : "", strcmp(ri->request_method, "HEAD") ? len : 0);
+	json_decref(h);
+	free(body);
+	return status;
+}
+
 static int s_handle(struct mg_connection *conn, void *cbdata)
 {
 	gw_listener_t *l = cbdata;
@@ -199,6 +280,8 @@ static int s_handle(struct mg_connection *conn, void *cbdata)
 		free(body);
 		return 200;
 	}
+	if (l->listener == GW_L_ENROLL && (!strcmp(path, "/admin") || !strncmp(path, "/admin/", 7)))
+		return s_static(conn, cfg, path);
 	const gw_route_t *route = gw_route_find(l->listener, path);
 	if (route == NULL)
 		return s_error(conn, NULL, MDM_E_NOT_FOUND, "no such resource", NULL, 0);

@@ -16,6 +16,7 @@ typedef struct {
 	long heartbeat_ms;
 	long max_body;
 	long threads;
+	char admin_dir[512]; /* static files of the web console, served at /admin/ */
 } gw_config_t;
 
 typedef struct gw_http_t gw_http_t;

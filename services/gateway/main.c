@@ -33,6 +33,8 @@ static const mdm_cfg_entry_t s_settings[] = {
 		  "largest request body accepted (413 above)"),
 	MDM_CFG_I("MDM_HTTP_THREADS", "32", 2, 1024, gw_config_t, threads,
 		  "HTTP threads per listener"),
+	MDM_CFG_S("MDM_ADMIN_DIR", "./admin", gw_config_t, admin_dir,
+		  "static files of the web console (served at /admin/)"),
 };
 
 static volatile sig_atomic_t s_stop;
