@@ -190,8 +190,16 @@ static char *s_data_text(s_ctx_t *c, xmlNodePtr node)
 	int has_elem = 0;
 	for (xmlNodePtr k = node->children; k; k = k->next)
 		has_elem |= k->type == XML_ELEMENT_NODE;
-	if (!has_elem)
-		return s_text(c, node);
+	if (!has_elem) {
+		/* never trimmed: a chunk of a large object may begin or end with white space,
+		 * and values are the device's bytes */
+		xmlChar *raw = xmlNodeGetContent(node);
+		char *copy = strdup(raw ? (const char *)raw : "");
+		xmlFree(raw);
+		if (copy == NULL)
+			c->oom = 1;
+		return copy;
+	}
 	char *out = NULL;
 	xmlBufferPtr b = xmlBufferCreate();
 	if (b) {

@@ -3,9 +3,10 @@
  * order), correlate the device's Statuses and Results with queued commands by (MsgRef,
  * CmdRef), then send what the queue holds within the device's MaxMsgSize.
  *
- * Session state (server MsgID, what was sent under which (MsgID, CmdID), a large object
- * being reassembled) lives in Redis under the device and SessionID, so any instance can
- * take any message of a session. */
+ * A device runs one session at a time: its state (SessionID, server MsgID, what was sent
+ * under which (MsgID, CmdID), the last answer for retries, a large object being
+ * reassembled) lives in Redis under the device, so any instance can take any message of a
+ * session; a new SessionID replaces the old state. */
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,14 @@
 
 #define SML_CT_XML "application/vnd.syncml.dm+xml"
 #define SML_CT_WBXML "application/vnd.syncml.dm+wbxml"
-#define SML_MARGIN 256 /* room kept for the closing tags and Final */
+#define SML_MARGIN 256             /* room kept for the closing tags and Final */
+#define SML_LO_MAX (4 * 1024 * 1024) /* largest object a device may send in chunks */
+#define SML_STATE_KEY "live"        /* one live session per device */
 #define SML_UNENROLL_TYPE "com.microsoft:mdm.unenrollment.userrequest"
+#define SML_PENDING_TYPE "com.microsoft.mdm.requestpending"
+
+/* DevInfo nodes kept on the device record (package 1 of every session). */
+static const char *s_devinfo[] = {"DevId", "Man", "Mod", "DmV", "Lang", NULL};
 
 typedef struct {
 	sml_t *sml;
@@ -31,10 +38,12 @@ typedef struct {
 	json_t *device;   /* the device record */
 	mdm_sml_msg_t *in;
 	json_t *state;    /* session state (owned) */
+	json_t *touched;  /* command ids that got a Status in this message */
 	mdm_sml_writer_t *w;
 	long max_msg;
-	int ended;        /* unenrolled or aborted: no commands, session over */
+	int ended;        /* unenrolled or aborted: no commands */
 	int lo_pending;   /* a large object is being received: no new commands */
+	int pending_alert; /* the device works on a slow command (requestpending) */
 	int sent_cmds;    /* commands put into this answer */
 	json_t *update;   /* device fields to write (DevInfo, inventory, last seen) */
 	time_t now;
@@ -114,46 +123,92 @@ static json_t *s_state_obj(s_ctx_t *c, const char *key)
 	return o;
 }
 
-/* A device Status for one of our commands: the command is finished once every top-level
- * SyncML command it was made of has its status; 2xx everywhere means done. */
+static int s_is_ok(int code)
+{
+	return code >= 200 && code < 300;
+}
+
+/* "<MsgRef>:<CmdRef>"; a Status/Results without MsgRef refers to our last message. */
+static void s_key(s_ctx_t *c, const mdm_sml_cmd_t *cmd, char *key, size_t cap)
+{
+	if (cmd->msg_ref && *cmd->msg_ref)
+		snprintf(key, cap, "%s:%s", cmd->msg_ref, cmd->cmd_ref ? cmd->cmd_ref : "?");
+	else
+		snprintf(key, cap, "%ld:%s", s_state_int(c, "server_msg"),
+			 cmd->cmd_ref ? cmd->cmd_ref : "?");
+}
+
+/* A device Status: recorded under the (MsgRef, CmdRef) it answers; a command's outcome is
+ * decided once the whole message is read (s_finish_touched), so the order in which a
+ * device reports an Atomic/Sequence and its children does not matter. */
 static void s_on_status(s_ctx_t *c, const mdm_sml_cmd_t *st)
 {
 	if (st->cmd_ref == NULL || !strcmp(st->cmd_ref, "0"))
 		return; /* the device's Status for our SyncHdr */
 	char key[80];
-	snprintf(key, sizeof key, "%s:%s", st->msg_ref ? st->msg_ref : c->in->msg_id, st->cmd_ref);
-	json_t *sent = s_state_obj(c, "sent");
-	const char *id = json_string_value(json_object_get(sent, key));
+	s_key(c, st, key, sizeof key);
+	const char *id = json_string_value(json_object_get(s_state_obj(c, "sent"), key));
 	if (id == NULL) {
 		log_info("device %s: Status for %s which we never sent (ignored)", c->device_id, key);
 		return;
 	}
-	json_t *answered = s_state_obj(c, "answered");
-	if (json_object_get(answered, key))
-		return; /* a second Status for the same command: the first one counts */
-	json_object_set_new(answered, key, json_true());
-	char idc[64];
-	snprintf(idc, sizeof idc, "%s", id);
-	int code = st->data ? atoi(st->data) : 0;
+	char code[8];
+	snprintf(code, sizeof code, "%d", st->data ? atoi(st->data) : 500);
 	json_t *codes = s_state_obj(c, "codes");
-	const char *prev = json_string_value(json_object_get(codes, idc));
-	/* keep the first failure; otherwise the latest code */
-	if (prev == NULL || (atoi(prev) >= 200 && atoi(prev) < 300))
-		json_object_set_new(codes, idc, json_string(st->data ? st->data : "0"));
-	json_t *await = s_state_obj(c, "awaiting");
-	json_int_t left = json_integer_value(json_object_get(await, idc)) - 1;
-	if (left > 0) {
-		json_object_set_new(await, idc, json_integer(left));
-		return;
+	const char *prev = json_string_value(json_object_get(codes, key));
+	/* several Statuses for one command (one per item): the first failure wins */
+	if (prev == NULL || s_is_ok(atoi(prev)))
+		json_object_set_new(codes, key, json_string(code));
+	json_object_set_new(c->touched, id, json_true());
+}
+
+/* The outcome of one command: every SyncML command it was made of (top-level and nested)
+ * answered 2xx → done; else failed with the most telling code (a child's own failure
+ * rather than the 507/216 "rolled back" markers of an Atomic). It is decided when the
+ * top-level command has its Status. */
+static void s_decide(s_ctx_t *c, const char *id)
+{
+	json_t *keys = json_object_get(s_state_obj(c, "parts"), id);
+	json_t *codes = s_state_obj(c, "codes");
+	const char *top = json_string_value(json_array_get(keys, 0));
+	if (top == NULL || json_object_get(codes, top) == NULL)
+		return; /* the top-level Status has not arrived yet */
+	const char *worst = NULL, *marker = NULL, *last = NULL;
+	size_t i;
+	json_t *k;
+	json_array_foreach(keys, i, k)
+	{
+		const char *code = json_string_value(json_object_get(codes, json_string_value(k)));
+		if (code == NULL)
+			continue;
+		last = code;
+		int v = atoi(code);
+		if (s_is_ok(v))
+			continue;
+		if (v == 507 || v == 216 || v == 215) {
+			if (marker == NULL)
+				marker = code;
+		} else if (worst == NULL) {
+			worst = code;
+		}
 	}
-	json_object_del(await, idc);
-	const char *final = json_string_value(json_object_get(codes, idc));
-	int fc = final ? atoi(final) : code;
+	const char *final = worst ? worst : marker ? marker : last;
+	char idc[64], fc[8];
+	snprintf(idc, sizeof idc, "%s", id);
+	snprintf(fc, sizeof fc, "%s", final ? final : "500");
 	mdm_err_t err = {0};
-	if (mdm_store_cmd_finish(c->sml->store, idc, fc >= 200 && fc < 300, final, NULL, c->now,
-				 &err) != 0)
+	if (mdm_store_cmd_finish(c->sml->store, idc, s_is_ok(atoi(fc)), fc, NULL, c->now, &err) != 0)
 		log_warn("device %s: cannot record status of %s: %s", c->device_id, idc, err.text);
-	json_object_del(codes, idc);
+	json_array_foreach(keys, i, k) json_object_del(codes, json_string_value(k));
+	json_object_del(s_state_obj(c, "parts"), idc);
+}
+
+static void s_finish_touched(s_ctx_t *c)
+{
+	const char *id;
+	json_t *v;
+	void *tmp;
+	json_object_foreach_safe(c->touched, tmp, id, v) s_decide(c, id);
 }
 
 static json_t *s_item_json(const mdm_sml_item_t *it, const char *data)
@@ -166,7 +221,8 @@ static json_t *s_item_json(const mdm_sml_item_t *it, const char *data)
 static void s_note_inventory(s_ctx_t *c, const mdm_sml_item_t *it, const char *data)
 {
 	const char *t = it->source ? it->source : it->target;
-	if (t == NULL || strncmp(t, "./DevDetail/", 12) != 0 || data == NULL || strlen(data) > 1024)
+	if (t == NULL || strncmp(t, "./DevDetail/", 12) != 0 || data == NULL || strlen(data) > 256 ||
+	    strlen(t) > 80 || json_object_size(c->update) >= 48)
 		return;
 	char field[128] = "inv_";
 	size_t n = 4;
@@ -177,67 +233,86 @@ static void s_note_inventory(s_ctx_t *c, const mdm_sml_item_t *it, const char *d
 	json_object_set_new(c->update, "inventory_at", json_integer(c->now));
 }
 
-/* Results (answers to our Get): stored on the command; a chunked item (MoreData) is
- * reassembled in the session first and checked against the size announced with it.
+/* Chunked item (MoreData): appended to the one large object the session may hold, which
+ * belongs to one (MsgRef, CmdRef) of ours; its size is announced on the first chunk and
+ * checked on the last. Returns the Status code for this item. */
+static const char *s_on_chunk(s_ctx_t *c, const char *key, const char *id,
+			      const mdm_sml_item_t *it, json_t *out)
+{
+	json_t *lo = json_object_get(c->state, "lo");
+	const char *lo_key = lo ? json_string_value(json_object_get(lo, "key")) : NULL;
+	if (lo && strcmp(lo_key, key) != 0)
+		return "400"; /* one large object at a time */
+	if (lo == NULL) {
+		if (!it->more_data)
+			return NULL; /* not a large object */
+		if (it->size <= 0)
+			return "411"; /* first chunk must announce the size */
+		if (it->size > SML_LO_MAX)
+			return "413";
+		lo = json_pack("{s:s,s:s,s:I,s:s,s:b}", "key", key, "command", id, "size",
+			       (json_int_t)it->size, "data", "", "failed", 0);
+		json_object_set_new(c->state, "lo", lo);
+	}
+	const char *sofar = json_string_value(json_object_get(lo, "data"));
+	size_t add = it->data ? strlen(it->data) : 0, total = strlen(sofar) + add;
+	json_int_t want = json_integer_value(json_object_get(lo, "size"));
+	int failed = json_is_true(json_object_get(lo, "failed"));
+	if (!failed && total > (size_t)want) {
+		json_object_set_new(lo, "failed", json_true()); /* refuse the rest of it */
+		json_object_set_new(lo, "data", json_string(""));
+		failed = 1;
+	}
+	if (!failed) {
+		char *joined = malloc(total + 1);
+		if (joined == NULL)
+			return "500";
+		memcpy(joined, sofar, total - add);
+		memcpy(joined + total - add, it->data ? it->data : "", add);
+		joined[total] = '\0';
+		json_object_set_new(lo, "data", json_string(joined));
+		free(joined);
+	}
+	if (it->more_data) {
+		c->lo_pending = 1;
+		return failed ? "424" : "213";
+	}
+	/* last chunk */
+	const char *code = "200";
+	if (failed || (json_int_t)strlen(json_string_value(json_object_get(lo, "data"))) != want) {
+		log_warn("device %s: large object for %s does not match its size %lld", c->device_id,
+			 key, (long long)want);
+		code = "424";
+	} else {
+		const char *data = json_string_value(json_object_get(lo, "data"));
+		json_array_append_new(out, s_item_json(it, data));
+		s_note_inventory(c, it, data);
+	}
+	json_object_del(c->state, "lo");
+	return code;
+}
+
+/* Results (answers to our Get, also nested in a Sequence): stored on the command.
  * Returns the status code to answer the Results with. */
 static const char *s_on_results(s_ctx_t *c, const mdm_sml_cmd_t *res)
 {
 	char key[80];
-	snprintf(key, sizeof key, "%s:%s", res->msg_ref ? res->msg_ref : "?",
-		 res->cmd_ref ? res->cmd_ref : "?");
-	const char *id = json_string_value(json_object_get(s_state_obj(c, "sent"), key));
-	json_t *lo = json_object_get(c->state, "lo");
-	const char *lo_key = lo ? json_string_value(json_object_get(lo, "key")) : NULL;
-	if (id == NULL && lo_key && !strcmp(lo_key, key))
-		id = json_string_value(json_object_get(lo, "command"));
-	if (id == NULL) {
+	s_key(c, res, key, sizeof key);
+	const char *found = json_string_value(json_object_get(s_state_obj(c, "sent"), key));
+	if (found == NULL) {
 		log_info("device %s: Results for %s which we never asked (ignored)", c->device_id, key);
 		return "200";
 	}
-	char idc[64]; /* a copy: the large-object state that may hold it is deleted below */
-	snprintf(idc, sizeof idc, "%s", id);
-	id = idc;
+	char id[64];
+	snprintf(id, sizeof id, "%s", found);
 	json_t *out = json_array();
 	const char *code = "200";
 	for (size_t i = 0; i < res->n_items; i++) {
 		const mdm_sml_item_t *it = &res->items[i];
-		lo = json_object_get(c->state, "lo");
-		if (it->more_data || lo) {
-			/* large object: append this chunk */
-			if (lo == NULL) {
-				lo = json_pack("{s:s,s:s,s:I,s:s}", "key", key, "command", id, "size",
-					       (json_int_t)it->size, "data", "");
-				json_object_set_new(c->state, "lo", lo);
-			}
-			const char *sofar = json_string_value(json_object_get(lo, "data"));
-			size_t total = strlen(sofar) + (it->data ? strlen(it->data) : 0);
-			if (total > 16 * 1024 * 1024) {
-				json_object_del(c->state, "lo");
-				code = "413";
-				continue;
-			}
-			char *joined = malloc(total + 1);
-			if (joined == NULL)
-				continue;
-			snprintf(joined, total + 1, "%s%s", sofar, it->data ? it->data : "");
-			json_object_set_new(lo, "data", json_string(joined));
-			if (it->more_data) {
-				free(joined);
-				c->lo_pending = 1;
-				code = "213";
-				continue;
-			}
-			json_int_t want = json_integer_value(json_object_get(lo, "size"));
-			if (want > 0 && (size_t)want != strlen(joined)) {
-				log_warn("device %s: large object %zu bytes, announced %lld", c->device_id,
-					 strlen(joined), (long long)want);
-				code = "424";
-			} else {
-				json_array_append_new(out, s_item_json(it, joined));
-				s_note_inventory(c, it, joined);
-			}
-			free(joined);
-			json_object_del(c->state, "lo");
+		const char *chunk = s_on_chunk(c, key, id, it, out);
+		if (chunk) {
+			if (strcmp(chunk, "200") != 0)
+				code = chunk;
 			continue;
 		}
 		json_array_append_new(out, s_item_json(it, it->data));
@@ -245,7 +320,7 @@ static const char *s_on_results(s_ctx_t *c, const mdm_sml_cmd_t *res)
 	}
 	if (json_array_size(out)) {
 		mdm_err_t err = {0};
-		if (mdm_store_cmd_add_results(c->sml->store, idc, out, &err) != 0)
+		if (mdm_store_cmd_add_results(c->sml->store, id, out, &err) != 0)
 			log_warn("device %s: cannot store results: %s", c->device_id, err.text);
 	}
 	json_decref(out);
@@ -260,6 +335,29 @@ static const char *s_first_target(const mdm_sml_cmd_t *cmd)
 static const char *s_first_source(const mdm_sml_cmd_t *cmd)
 {
 	return cmd->n_items ? cmd->items[0].source : NULL;
+}
+
+/* Package 1 carries ./DevInfo (named as the item's Source on Windows). */
+static const char *s_on_devinfo(s_ctx_t *c, const mdm_sml_cmd_t *cmd)
+{
+	const char *code = "200";
+	for (size_t k = 0; k < cmd->n_items; k++) {
+		const mdm_sml_item_t *it = &cmd->items[k];
+		const char *t = it->source ? it->source : it->target;
+		int known = 0;
+		for (size_t d = 0; t && !strncmp(t, "./DevInfo/", 10) && s_devinfo[d]; d++)
+			known |= !strcmp(t + 10, s_devinfo[d]);
+		if (!known || it->data == NULL || strlen(it->data) > 256) {
+			code = "406";
+			continue;
+		}
+		char field[32];
+		snprintf(field, sizeof field, "devinfo_%s", t + 10);
+		for (char *p = field; *p; p++)
+			*p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+		json_object_set_new(c->update, field, json_string(it->data));
+	}
+	return code;
 }
 
 /* Answers every command of the device message, in order. */
@@ -280,31 +378,18 @@ static void s_process(s_ctx_t *c)
 									   : cmd->meta_type;
 			if (!strcmp(a, "1226") && type && !strcmp(type, SML_UNENROLL_TYPE)) {
 				c->ended = 1;
-				json_object_set_new(c->state, "unenroll", json_true());
+				json_object_set_new(c->state, "unenroll", json_string("device"));
 			} else if (!strcmp(a, "1223")) {
 				c->ended = 1; /* session abort */
+			} else if (!strcmp(a, "1224") && type && !strcmp(type, SML_PENDING_TYPE)) {
+				c->pending_alert = 1; /* keep-alive while a slow CSP works */
 			} else if (!strcmp(a, "1224") && type && strstr(type, "LoginStatus") &&
-				   cmd->n_items && cmd->items[0].data) {
+				   cmd->n_items && cmd->items[0].data && strlen(cmd->items[0].data) < 64) {
 				json_object_set_new(c->update, "login_status",
 						    json_string(cmd->items[0].data));
 			}
 		} else if (!strcmp(cmd->name, "Replace") || !strcmp(cmd->name, "Add")) {
-			/* package 1 carries ./DevInfo */
-			for (size_t k = 0; k < cmd->n_items; k++) {
-				const mdm_sml_item_t *it = &cmd->items[k];
-				/* Windows names the node as the item's Source, not its Target */
-				const char *t = it->source ? it->source : it->target;
-				if (t && !strncmp(t, "./DevInfo/", 10) && it->data &&
-				    strlen(it->data) < 256 && !strchr(t + 10, '/') && strlen(t) < 40) {
-					char field[64];
-					snprintf(field, sizeof field, "devinfo_%s", t + 10);
-					for (char *p = field; *p; p++)
-						*p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
-					json_object_set_new(c->update, field, json_string(it->data));
-				} else {
-					code = "406";
-				}
-			}
+			code = s_on_devinfo(c, cmd);
 		} else if (!strcmp(cmd->name, "Results")) {
 			code = s_on_results(c, cmd);
 		} else {
@@ -313,6 +398,7 @@ static void s_process(s_ctx_t *c)
 		mdm_sml_add_status(c->w, in->msg_id, cmd->cmd_id, cmd->name, code, s_first_target(cmd),
 				   s_first_source(cmd));
 	}
+	s_finish_touched(c);
 }
 
 /* First contact: ask for the inventory (./DevDetail) without being told to. */
@@ -348,8 +434,26 @@ static size_t s_specs_size(json_t *specs)
 	return n;
 }
 
+/* SyncML commands a spec renders to (itself and everything nested), in CmdID order. */
+static int s_spec_nodes(json_t *spec)
+{
+	int n = 1;
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(spec, "cmds"), i, v) n += s_spec_nodes(v);
+	return n;
+}
+
+static int s_in_array(json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v) if (!strcmp(json_string_value(v), s)) return 1;
+	return 0;
+}
+
 /* Puts queued commands into the answer while they fit the device's MaxMsgSize; the rest
- * waits for the next message of the session. */
+ * waits for the next message of the session. A server-initiated Unenroll goes alone. */
 static void s_send_queue(s_ctx_t *c, int out_msg)
 {
 	mdm_err_t err = {0};
@@ -370,15 +474,15 @@ static void s_send_queue(s_ctx_t *c, int out_msg)
 		const char *id = json_string_value(json_object_get(cmd, "id"));
 		const char *type = json_string_value(json_object_get(cmd, "type"));
 		json_t *specs = json_object_get(cmd, "syncml");
-		if (id == NULL || !json_is_array(specs) || json_array_size(specs) == 0)
-			continue;
-		int seen = 0;
-		json_array_foreach(in_session, k, v) seen |= !strcmp(json_string_value(v), id);
-		if (seen)
+		if (id == NULL || !json_is_array(specs) || json_array_size(specs) == 0 ||
+		    s_in_array(in_session, id))
 			continue; /* never twice in one session */
+		int unenroll = type && !strcmp(type, "unenroll");
+		if (unenroll && (c->sent_cmds > 0 || json_object_size(s_state_obj(c, "parts")) > 0))
+			break; /* alone, once everything before it is answered */
 		size_t need = s_specs_size(specs);
 		if (mdm_sml_writer_size(c->w) + need + SML_MARGIN > (size_t)c->max_msg) {
-			if (c->sent_cmds == 0 && need + 1024 > (size_t)c->max_msg) {
+			if (need + 1024 > (size_t)c->max_msg) {
 				/* would not fit even alone: tell the administrator */
 				mdm_err_t e2 = {0};
 				mdm_store_cmd_finish(c->sml->store, id, 0, "413", NULL, c->now, &e2);
@@ -388,7 +492,13 @@ static void s_send_queue(s_ctx_t *c, int out_msg)
 			}
 			break;
 		}
-		int parts = 0;
+		/* claim it first: a command cancelled or finished meanwhile is not delivered */
+		mdm_err_t e3 = {0};
+		if (mdm_store_cmd_sent(c->sml->store, id, c->now, &e3) != 0) {
+			log_info("device %s: command %s not sent: %s", c->device_id, id, e3.text);
+			continue;
+		}
+		json_t *parts = json_array();
 		json_array_foreach(specs, k, v)
 		{
 			mdm_err_t e2 = {0};
@@ -398,24 +508,29 @@ static void s_send_queue(s_ctx_t *c, int out_msg)
 					 e2.text);
 				continue;
 			}
-			char key[48];
-			snprintf(key, sizeof key, "%d:%d", out_msg, cid);
-			json_object_set_new(s_state_obj(c, "sent"), key, json_string(id));
-			parts++;
+			/* the top-level CmdID first, then the nested ones (numbered after it) */
+			int nodes = s_spec_nodes(v);
+			for (int n = 0; n < nodes; n++) {
+				char key[48];
+				snprintf(key, sizeof key, "%d:%d", out_msg, cid + n);
+				json_object_set_new(s_state_obj(c, "sent"), key, json_string(id));
+				json_array_append_new(parts, json_string(key));
+			}
 		}
-		if (parts == 0) {
+		if (json_array_size(parts) == 0) {
+			json_decref(parts);
 			mdm_store_cmd_finish(c->sml->store, id, 0, "500", NULL, c->now, &err);
 			continue;
 		}
-		json_object_set_new(s_state_obj(c, "awaiting"), id, json_integer(parts));
+		json_object_set_new(s_state_obj(c, "parts"), id, parts);
 		json_array_append_new(in_session, json_string(id));
-		mdm_store_cmd_sent(c->sml->store, id, c->now, &err);
 		c->sent_cmds++;
-		if (type && !strcmp(type, "unenroll")) {
+		if (unenroll) {
 			/* Windows answers the Unenroll Exec with no Status: it leaves. Delivered is
 			 * done; the device is unenrolled and its certificate revoked now. */
 			mdm_store_cmd_finish(c->sml->store, id, 1, "200", NULL, c->now, &err);
-			json_object_set_new(c->state, "unenroll", json_true());
+			json_object_del(s_state_obj(c, "parts"), id);
+			json_object_set_new(c->state, "unenroll", json_string("server"));
 			c->ended = 1;
 			break;
 		}
@@ -423,15 +538,77 @@ static void s_send_queue(s_ctx_t *c, int out_msg)
 	json_decref(queue);
 }
 
-static void s_session_key_check(const char *sid, int *ok)
+static int s_session_id_ok(const char *sid)
 {
-	*ok = sid && *sid && strlen(sid) <= 64 && !strpbrk(sid, ": \t\r\n");
+	return sid && *sid && strlen(sid) <= 64 && !strpbrk(sid, ": \t\r\n");
+}
+
+/* Answers with the header Status only (refusal): nothing of the message is applied. */
+static void s_refuse(s_ctx_t *c, mdm_reply_t *rep, int out_msg, const char *code)
+{
+	char out_id[24];
+	snprintf(out_id, sizeof out_id, "%d", out_msg);
+	mdm_sml_writer_t *w = mdm_sml_writer_new(c->in->session_id, out_id, c->in->source,
+						 c->in->target);
+	if (w == NULL) {
+		s_plain(rep, 500, "out of memory");
+		return;
+	}
+	mdm_sml_add_status(w, c->in->msg_id, "0", "SyncHdr", code, c->in->target, c->in->source);
+	size_t len = 0;
+	char *out = mdm_sml_writer_finish(w, 1, c->in->wbxml, &len);
+	mdm_reply_set(rep, 200, c->in->wbxml ? SML_CT_WBXML : SML_CT_XML, out ? out : "",
+		      out ? len : 0);
+	free(out);
+	mdm_sml_writer_destroy(&w);
+}
+
+/* A device that did not get our answer sends the same message again: same answer. */
+static int s_resend_last(s_ctx_t *c, mdm_reply_t *rep)
+{
+	const char *b64 = json_string_value(json_object_get(c->state, "last_reply"));
+	const char *ct = json_string_value(json_object_get(c->state, "last_reply_ct"));
+	if (b64 == NULL || ct == NULL)
+		return -1;
+	size_t len = 0;
+	unsigned char *raw = mdm_b64_decode(b64, &len);
+	if (raw == NULL)
+		return -1;
+	mdm_reply_set(rep, 200, ct, (const char *)raw, len);
+	free(raw);
+	log_info("device %s: MsgID %s repeated, previous answer sent again", c->device_id,
+		 c->in->msg_id);
+	return 0;
+}
+
+/* Device fields from this message, as strings. */
+static void s_write_device(s_ctx_t *c)
+{
+	json_object_set_new(c->update, "last_seen", json_integer(c->now));
+	json_t *upd = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach(c->update, k, v)
+	{
+		if (json_is_integer(v)) {
+			char num[32];
+			snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+			json_object_set_new(upd, k, json_string(num));
+		} else if (json_is_string(v)) {
+			json_object_set(upd, k, v);
+		}
+	}
+	mdm_err_t err = {0};
+	if (mdm_store_device_update(c->sml->store, c->device_id, upd, &err) != 0)
+		log_warn("device %s: cannot update the record: %s", c->device_id, err.text);
+	json_decref(upd);
 }
 
 int sml_manage(const mdm_msg_t *req, mdm_reply_t *rep, void *ctx)
 {
 	s_ctx_t c = {.sml = ctx, .now = time(NULL)};
 	mdm_err_t err = {0};
+	char *out = NULL;
 	const char *ct = mdm_req_header(req, "Content-Type");
 	int wbxml_ct = ct && !strncasecmp(ct, SML_CT_WBXML, strlen(SML_CT_WBXML));
 	if (ct == NULL || (!wbxml_ct && strncasecmp(ct, SML_CT_XML, strlen(SML_CT_XML)) != 0)) {
@@ -443,61 +620,66 @@ int sml_manage(const mdm_msg_t *req, mdm_reply_t *rep, void *ctx)
 		goto done;
 	}
 	c.in = mdm_sml_parse(req->body, req->body_len, ct, &err);
-	if (c.in == NULL) {
-		log_info("device %s: malformed SyncML: %s", c.device_id, err.text);
-		s_plain(rep, 400, err.text);
+	if (c.in == NULL || c.in->target == NULL || !s_session_id_ok(c.in->session_id)) {
+		log_info("device %s: malformed SyncML: %s", c.device_id,
+			 c.in ? "missing Target or bad SessionID" : err.text);
+		s_plain(rep, 400, c.in ? "SyncHdr Target missing or SessionID unusable" : err.text);
 		goto done;
 	}
-	int sid_ok;
-	s_session_key_check(c.in->session_id, &sid_ok);
-	if (!sid_ok) {
-		s_plain(rep, 400, "SessionID is not usable");
+	if (c.in->source == NULL || strcmp(c.in->source, c.device_id) != 0) {
+		log_warn("device %s: SyncHdr Source %s does not match its certificate", c.device_id,
+			 c.in->source ? c.in->source : "(none)");
+		s_refuse(&c, rep, 1, "403");
 		goto done;
 	}
 	long client_msg = atol(c.in->msg_id);
-	c.max_msg = c.in->max_msg_size > 0 ? c.in->max_msg_size : c.sml->cfg->default_max_msg;
 	mdm_err_t e2 = {0};
-	c.state = mdm_store_session_get(c.sml->store, c.device_id, c.in->session_id, &e2);
+	c.state = mdm_store_session_get(c.sml->store, c.device_id, SML_STATE_KEY, &e2);
 	if (c.state == NULL && e2.code != MDM_E_NOT_FOUND) {
 		s_err_reply(rep, &e2);
 		goto done;
 	}
-	if (c.state == NULL)
-		c.state = json_pack("{s:i,s:i}", "server_msg", 0, "client_msg", 0);
-
+	const char *sid = c.state ? json_string_value(json_object_get(c.state, "sid")) : NULL;
+	if (c.state && (sid == NULL || strcmp(sid, c.in->session_id) != 0)) {
+		json_decref(c.state); /* a new session replaces the old one */
+		c.state = NULL;
+	}
+	int new_session = c.state == NULL;
+	if (new_session) {
+		c.state = json_pack("{s:s,s:i,s:i}", "sid", c.in->session_id, "server_msg", 0,
+				    "client_msg", 0);
+		mdm_store_stats_session(c.sml->store, c.now, NULL); /* sessions per hour */
+	}
+	if (!new_session && client_msg == s_state_int(&c, "client_msg") && s_resend_last(&c, rep) == 0)
+		goto done;
 	int out_msg = (int)s_state_int(&c, "server_msg") + 1;
+	if (!new_session && client_msg <= s_state_int(&c, "client_msg")) {
+		log_warn("device %s: MsgID %ld replayed in session %s", c.device_id, client_msg,
+			 c.in->session_id);
+		json_object_set_new(c.state, "server_msg", json_integer(out_msg));
+		mdm_store_session_put(c.sml->store, c.device_id, SML_STATE_KEY, c.state,
+				      c.sml->cfg->session_ttl, &err);
+		s_refuse(&c, rep, out_msg, "400");
+		goto done;
+	}
+	/* MaxMsgSize holds for the session (the first one announced) */
+	if (json_object_get(c.state, "max_msg") == NULL)
+		json_object_set_new(c.state, "max_msg",
+				    json_integer(c.in->max_msg_size > 0 ? c.in->max_msg_size
+									: c.sml->cfg->default_max_msg));
+	c.max_msg = s_state_int(&c, "max_msg");
 	char out_id[24];
 	snprintf(out_id, sizeof out_id, "%d", out_msg);
 	c.w = mdm_sml_writer_new(c.in->session_id, out_id, c.in->source, c.in->target);
-	if (c.w == NULL) {
+	c.update = json_object();
+	c.touched = json_object();
+	if (c.w == NULL || c.update == NULL || c.touched == NULL) {
 		s_plain(rep, 500, "out of memory");
 		goto done;
 	}
-	int refuse = 0;
-	if (c.in->source == NULL || strcmp(c.in->source, c.device_id) != 0) {
-		log_warn("device %s: SyncHdr Source %s does not match its certificate", c.device_id,
-			 c.in->source ? c.in->source : "(none)");
-		refuse = 403;
-	} else if (client_msg <= s_state_int(&c, "client_msg")) {
-		log_warn("device %s: MsgID %ld replayed in session %s", c.device_id, client_msg,
-			 c.in->session_id);
-		refuse = 400;
-	}
-	if (refuse) {
-		/* answer the header only: nothing of the message is applied or stored */
-		char code[8];
-		snprintf(code, sizeof code, "%d", refuse);
-		mdm_sml_add_status(c.w, c.in->msg_id, "0", "SyncHdr", code, c.in->target, c.in->source);
-		size_t len = 0;
-		char *out = mdm_sml_writer_finish(c.w, 1, c.in->wbxml, &len);
-		mdm_reply_set(rep, 200, c.in->wbxml ? SML_CT_WBXML : SML_CT_XML, out ? out : "",
-			      out ? len : 0);
-		free(out);
-		goto done;
-	}
-	c.update = json_object();
 	s_process(&c);
-	if (!c.ended && !c.lo_pending && c.in->final) {
+	c.lo_pending |= json_object_get(c.state, "lo") != NULL;
+	if (!c.ended && !c.lo_pending && !c.pending_alert && c.in->final) {
 		s_first_contact(&c);
 		s_send_queue(&c, out_msg);
 	}
@@ -508,55 +690,44 @@ int sml_manage(const mdm_msg_t *req, mdm_reply_t *rep, void *ctx)
 		final = 0;
 	}
 	size_t len = 0;
-	char *out = mdm_sml_writer_finish(c.w, final, c.in->wbxml, &len);
-	if (out == NULL) {
+	out = mdm_sml_writer_finish(c.w, final, c.in->wbxml, &len);
+	char *b64 = out ? mdm_b64_encode((const unsigned char *)out, len) : NULL;
+	if (out == NULL || b64 == NULL) {
+		free(b64);
 		s_plain(rep, 500, "cannot encode the answer");
 		goto done;
 	}
 	/* state first, then the answer: what we told the device is on record */
 	json_object_set_new(c.state, "server_msg", json_integer(out_msg));
 	json_object_set_new(c.state, "client_msg", json_integer(client_msg));
-	json_object_set_new(c.update, "last_seen", json_integer(c.now));
-	json_t *upd = json_object();
-	const char *k;
-	json_t *v;
-	json_object_foreach(c.update, k, v)
-	{
-		if (json_is_integer(v)) {
-			char num[32];
-			snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
-			json_object_set_new(upd, k, json_string(num));
-		} else if (json_is_string(v)) {
-			json_object_set(upd, k, v);
-		}
-	}
-	mdm_store_device_update(c.sml->store, c.device_id, upd, &err);
-	json_decref(upd);
-	int session_over = c.ended || (final && c.sent_cmds == 0);
-	if (json_is_true(json_object_get(c.state, "unenroll"))) {
+	json_object_set_new(c.state, "last_reply", json_string(b64));
+	json_object_set_new(c.state, "last_reply_ct",
+			    json_string(c.in->wbxml ? SML_CT_WBXML : SML_CT_XML));
+	free(b64);
+	s_write_device(&c);
+	const char *unenroll = json_string_value(json_object_get(c.state, "unenroll"));
+	if (unenroll) {
 		mdm_err_t e3 = {0};
-		if (mdm_store_device_unenroll(c.sml->store, c.device_id,
-					      c.sent_cmds ? "server" : "device", c.now, &e3) == 0)
-			log_info("device %s unenrolled (%s)", c.device_id,
-				 c.sent_cmds ? "server request delivered" : "device request");
+		if (mdm_store_device_unenroll(c.sml->store, c.device_id, unenroll, c.now, &e3) == 0)
+			log_info("device %s unenrolled (%s)", c.device_id, unenroll);
 		else
 			log_warn("device %s: cannot unenroll: %s", c.device_id, e3.text);
 	}
-	if (session_over)
-		mdm_store_session_delete(c.sml->store, c.device_id, c.in->session_id, &err);
-	else if (mdm_store_session_put(c.sml->store, c.device_id, c.in->session_id, c.state,
-				       c.sml->cfg->session_ttl, &err) != 0) {
-		free(out);
+	/* kept until it expires (not deleted when the answer has no commands): a device may
+	 * still send Statuses, a keep-alive or a retry within the same session */
+	if (mdm_store_session_put(c.sml->store, c.device_id, SML_STATE_KEY, c.state,
+				  c.sml->cfg->session_ttl, &err) != 0) {
 		s_err_reply(rep, &err);
 		goto done;
 	}
 	mdm_reply_set(rep, 200, c.in->wbxml ? SML_CT_WBXML : SML_CT_XML, out, len);
-	free(out);
 done:
+	free(out);
 	mdm_sml_writer_destroy(&c.w);
 	mdm_sml_msg_destroy(&c.in);
 	json_decref(c.state);
 	json_decref(c.device);
 	json_decref(c.update);
+	json_decref(c.touched);
 	return 0;
 }

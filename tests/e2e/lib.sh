@@ -7,7 +7,8 @@ E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-build}
 BIN="$E2E_ROOT/$BUILD/bin"
 VECTORS=${MDM_VECTORS:-$E2E_ROOT/../shared/vectors}
-E2E_OUT=${E2E_OUT:-$E2E_ROOT/tests/out/e2e}
+# one folder per run (several runs may share a machine); tests/out/e2e points to the latest
+E2E_OUT=${E2E_OUT:-$E2E_ROOT/tests/out/e2e.$$}
 mkdir -p "$E2E_OUT"
 
 # --- stack -------------------------------------------------------------------------

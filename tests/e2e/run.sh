@@ -23,6 +23,7 @@ have_vectors() {
 }
 
 rm -rf "$E2E_OUT" && mkdir -p "$E2E_OUT"
+ln -sfn "$(basename "$E2E_OUT")" "$E2E_ROOT/tests/out/e2e"
 trap 'stop_stack' EXIT
 if ! start_stack; then
 	echo "e2e: could not start the stack; logs:"; tail -n 20 "$E2E_OUT"/*.log

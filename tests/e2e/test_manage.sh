@@ -128,11 +128,12 @@ t_manage_refusals() {
 		"$VECTORS/windows/fleet_w10_08_syncml_s1m1_device_alert1201_devinfo.xml" >"$W/other.xml" 2>/dev/null
 	if [ -s "$W/other.xml" ]; then
 		local before; before=$(redis HGET "mdm:dev:$id" last_seen)
+		local sess_before; sess_before=$(redis GET "mdm:sess:$id:live" | sha1sum)
 		curl -s --cacert "$CA" --cert "$W/dev/device.pem" --key "$W/dev/device.key" \
 			-H 'Content-Type: application/vnd.syncml.dm+xml' --data-binary @"$W/other.xml" "$url" >"$W/other.out"
 		assert_contains "$W/other.out" "<Data>403</Data>" "mismatched Source refused"
 		assert_eq "$(redis HGET "mdm:dev:$id" last_seen)" "$before" "nothing stored"
-		assert_eq "$(redis KEYS "mdm:sess:$id:*")" "" "no session state"
+		assert_eq "$(redis GET "mdm:sess:$id:live" | sha1sum)" "$sess_before" "session state untouched"
 	fi
 	# malformed XML and a wrong media type
 	local code
@@ -200,11 +201,18 @@ X
 		-H 'Content-Type: application/vnd.syncml.dm+xml' --data-binary @"$W/p1.xml" "$url" >"$W/p1.out"
 	assert_contains "$W/p1.out" "RemoteLock/Lock" "lock sent in the abandoned session"
 	assert_eq "$(cmd_field "$lock" '["state"]')" sent "sent, not done"
-	# the same MsgID again is a replay: refused, nothing applied
+	# the same message again (a retry after a lost answer): the same answer, nothing new
 	curl -s --cacert "$CA" --cert "$W/dev/device.pem" --key "$W/dev/device.key" \
 		-H 'Content-Type: application/vnd.syncml.dm+xml' --data-binary @"$W/p1.xml" "$url" >"$W/p1b.out"
-	assert_contains "$W/p1b.out" "<Data>400</Data>" "replayed MsgID refused"
-	assert_not_contains "$W/p1b.out" "RemoteLock" "no command in a refused answer"
+	assert_eq "$(cmp -s "$W/p1.out" "$W/p1b.out" && echo same)" same "a retried MsgID gets the same answer"
+	# an older MsgID after a newer one is a replay: refused, nothing applied
+	sed 's#<MsgID>1</MsgID>#<MsgID>2</MsgID>#; s#<Alert><CmdID>2</CmdID><Data>1201</Data></Alert>##' "$W/p1.xml" >"$W/p2.xml"
+	curl -s --cacert "$CA" --cert "$W/dev/device.pem" --key "$W/dev/device.key" \
+		-H 'Content-Type: application/vnd.syncml.dm+xml' --data-binary @"$W/p2.xml" "$url" >"$W/p2.out"
+	curl -s --cacert "$CA" --cert "$W/dev/device.pem" --key "$W/dev/device.key" \
+		-H 'Content-Type: application/vnd.syncml.dm+xml' --data-binary @"$W/p1.xml" "$url" >"$W/p1c.out"
+	assert_contains "$W/p1c.out" "<Data>400</Data>" "replayed MsgID refused"
+	assert_not_contains "$W/p1c.out" "RemoteLock" "no command in a refused answer"
 	# next session: delivered again, answered, done
 	session "$W/dev"; assert_eq "$?" 0 "next session"
 	assert_eq "$(received "$W/dev" RemoteLock/Lock)" 1 "delivered again in the next session"

@@ -1052,7 +1052,7 @@ static void test_writer_wbxml_roundtrip(void **state)
 		assert_int_equal(b->final, final);
 		s_msg_eq(a, b);
 		const mdm_sml_cmd_t *r = &b->cmds[a->n_cmds - 1];
-		assert_string_equal(r->items[0].data, "spaced\n  multi\nline");
+		assert_string_equal(r->items[0].data, "  spaced\n  multi\nline  "); /* Item Data is never trimmed */
 		assert_string_equal(r->items[2].data, "\xc3\xa9\xe2\x9c\x93 caf\xc3\xa9");
 		assert_string_equal(r->items[3].data, "");
 		assert_string_equal(r->items[4].data, "<a><![CDATA[x]]></a><b><![CDATA[]]]]><![CDATA[>]]></b>");
