@@ -89,15 +89,15 @@ static int s_bind(s_ctx_t *c, const mdm_msg_t *req, mdm_err_t *err)
 			return mdm_err_set(err, e2.code, "%s", e2.text);
 		return mdm_err_set(err, MDM_E_AUTHORIZATION, "client certificate is unknown");
 	}
-	const char *state = json_string_value(json_object_get(rec, "state"));
+	char state[32];
+	snprintf(state, sizeof state, "%s", json_string_value(json_object_get(rec, "state")) ?: "unknown");
 	const char *dev = json_string_value(json_object_get(rec, "device_id"));
-	int active = state && dev && !strcmp(state, "active");
+	int active = dev && !strcmp(state, "active");
 	if (active)
 		snprintf(c->device_id, sizeof c->device_id, "%s", dev);
-	json_decref(rec);
+	json_decref(rec); /* state was copied: rec's strings die here */
 	if (!active)
-		return mdm_err_set(err, MDM_E_AUTHORIZATION, "client certificate is %s",
-				   state ? state : "unknown");
+		return mdm_err_set(err, MDM_E_AUTHORIZATION, "client certificate is %s", state);
 	c->device = mdm_store_device_get(c->sml->store, c->device_id, err);
 	if (c->device == NULL)
 		return -1;

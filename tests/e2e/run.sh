@@ -23,6 +23,7 @@ have_vectors() {
 }
 
 rm -rf "$E2E_OUT" && mkdir -p "$E2E_OUT"
+[ -L "$E2E_ROOT/tests/out/e2e" ] || rm -rf "$E2E_ROOT/tests/out/e2e"
 ln -sfn "$(basename "$E2E_OUT")" "$E2E_ROOT/tests/out/e2e"
 trap 'stop_stack' EXIT
 if ! start_stack; then
