@@ -35,6 +35,7 @@ static const char *s_devinfo[] = {"DevId", "Man", "Mod", "DmV", "Lang", NULL};
 typedef struct {
 	sml_t *sml;
 	char device_id[129];
+	char thumbprint[41]; /* the TLS certificate: a session belongs to one certificate */
 	json_t *device;   /* the device record */
 	mdm_sml_msg_t *in;
 	json_t *state;    /* session state (owned) */
@@ -45,6 +46,7 @@ typedef struct {
 	int lo_pending;   /* a large object is being received: no new commands */
 	int pending_alert; /* the device works on a slow command (requestpending) */
 	int sent_cmds;    /* commands put into this answer */
+	size_t base_size; /* an answer holding only the SyncHdr Status */
 	json_t *update;   /* device fields to write (DevInfo, inventory, last seen) */
 	time_t now;
 } s_ctx_t;
@@ -93,8 +95,10 @@ static int s_bind(s_ctx_t *c, const mdm_msg_t *req, mdm_err_t *err)
 	snprintf(state, sizeof state, "%s", json_string_value(json_object_get(rec, "state")) ?: "unknown");
 	const char *dev = json_string_value(json_object_get(rec, "device_id"));
 	int active = dev && !strcmp(state, "active");
-	if (active)
+	if (active) {
 		snprintf(c->device_id, sizeof c->device_id, "%s", dev);
+		snprintf(c->thumbprint, sizeof c->thumbprint, "%s", info.thumbprint);
+	}
 	json_decref(rec); /* state was copied: rec's strings die here */
 	if (!active)
 		return mdm_err_set(err, MDM_E_AUTHORIZATION, "client certificate is %s", state);
@@ -169,13 +173,15 @@ static void s_on_status(s_ctx_t *c, const mdm_sml_cmd_t *st)
 static void s_decide(s_ctx_t *c, const char *id)
 {
 	json_t *keys = json_object_get(s_state_obj(c, "parts"), id);
+	json_t *tops = json_object_get(s_state_obj(c, "tops"), id);
 	json_t *codes = s_state_obj(c, "codes");
-	const char *top = json_string_value(json_array_get(keys, 0));
-	if (top == NULL || json_object_get(codes, top) == NULL)
-		return; /* the top-level Status has not arrived yet */
-	const char *worst = NULL, *marker = NULL, *last = NULL;
 	size_t i;
 	json_t *k;
+	if (keys == NULL || json_array_size(tops) == 0)
+		return;
+	json_array_foreach(tops, i, k) if (json_object_get(codes, json_string_value(k)) == NULL) return;
+	/* every top-level command has its Status */
+	const char *worst = NULL, *marker = NULL, *last = NULL;
 	json_array_foreach(keys, i, k)
 	{
 		const char *code = json_string_value(json_object_get(codes, json_string_value(k)));
@@ -201,6 +207,7 @@ static void s_decide(s_ctx_t *c, const char *id)
 		log_warn("device %s: cannot record status of %s: %s", c->device_id, idc, err.text);
 	json_array_foreach(keys, i, k) json_object_del(codes, json_string_value(k));
 	json_object_del(s_state_obj(c, "parts"), idc);
+	json_object_del(s_state_obj(c, "tops"), idc);
 }
 
 static void s_finish_touched(s_ctx_t *c)
@@ -229,6 +236,8 @@ static void s_note_inventory(s_ctx_t *c, const mdm_sml_item_t *it, const char *d
 	for (const char *p = t + 12; *p && n + 1 < sizeof field; p++)
 		field[n++] = (*p == '/') ? '_' : (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
 	field[n] = '\0';
+	if (n > 64)
+		return; /* the record takes names of at most 64 bytes */
 	json_object_set_new(c->update, field, json_string(data));
 	json_object_set_new(c->update, "inventory_at", json_integer(c->now));
 }
@@ -366,6 +375,7 @@ static void s_process(s_ctx_t *c)
 	const mdm_sml_msg_t *in = c->in;
 	mdm_sml_add_status(c->w, in->msg_id, "0", "SyncHdr", in->has_cred ? "212" : "200",
 			   in->target, in->source);
+	c->base_size = mdm_sml_writer_size(c->w);
 	for (size_t i = 0; i < in->n_cmds; i++) {
 		const mdm_sml_cmd_t *cmd = &in->cmds[i];
 		const char *code = "200";
@@ -482,7 +492,7 @@ static void s_send_queue(s_ctx_t *c, int out_msg)
 			break; /* alone, once everything before it is answered */
 		size_t need = s_specs_size(specs);
 		if (mdm_sml_writer_size(c->w) + need + SML_MARGIN > (size_t)c->max_msg) {
-			if (need + 1024 > (size_t)c->max_msg) {
+			if (c->base_size + need + SML_MARGIN > (size_t)c->max_msg) {
 				/* would not fit even alone: tell the administrator */
 				mdm_err_t e2 = {0};
 				mdm_store_cmd_finish(c->sml->store, id, 0, "413", NULL, c->now, &e2);
@@ -498,7 +508,7 @@ static void s_send_queue(s_ctx_t *c, int out_msg)
 			log_info("device %s: command %s not sent: %s", c->device_id, id, e3.text);
 			continue;
 		}
-		json_t *parts = json_array();
+		json_t *parts = json_array(), *tops = json_array();
 		json_array_foreach(specs, k, v)
 		{
 			mdm_err_t e2 = {0};
@@ -515,14 +525,18 @@ static void s_send_queue(s_ctx_t *c, int out_msg)
 				snprintf(key, sizeof key, "%d:%d", out_msg, cid + n);
 				json_object_set_new(s_state_obj(c, "sent"), key, json_string(id));
 				json_array_append_new(parts, json_string(key));
+				if (n == 0)
+					json_array_append_new(tops, json_string(key));
 			}
 		}
 		if (json_array_size(parts) == 0) {
 			json_decref(parts);
+			json_decref(tops);
 			mdm_store_cmd_finish(c->sml->store, id, 0, "500", NULL, c->now, &err);
 			continue;
 		}
 		json_object_set_new(s_state_obj(c, "parts"), id, parts);
+		json_object_set_new(s_state_obj(c, "tops"), id, tops);
 		json_array_append_new(in_session, json_string(id));
 		c->sent_cmds++;
 		if (unenroll) {
@@ -530,7 +544,8 @@ static void s_send_queue(s_ctx_t *c, int out_msg)
 			 * done; the device is unenrolled and its certificate revoked now. */
 			mdm_store_cmd_finish(c->sml->store, id, 1, "200", NULL, c->now, &err);
 			json_object_del(s_state_obj(c, "parts"), id);
-			json_object_set_new(c->state, "unenroll", json_string("server"));
+			json_object_del(s_state_obj(c, "tops"), id);
+			json_object_set_new(c->state, "unenroll", json_string("admin"));
 			c->ended = 1;
 			break;
 		}
@@ -640,14 +655,16 @@ int sml_manage(const mdm_msg_t *req, mdm_reply_t *rep, void *ctx)
 		goto done;
 	}
 	const char *sid = c.state ? json_string_value(json_object_get(c.state, "sid")) : NULL;
-	if (c.state && (sid == NULL || strcmp(sid, c.in->session_id) != 0)) {
+	const char *cert = c.state ? json_string_value(json_object_get(c.state, "cert")) : NULL;
+	if (c.state && (sid == NULL || strcmp(sid, c.in->session_id) != 0 || cert == NULL ||
+			strcmp(cert, c.thumbprint) != 0)) {
 		json_decref(c.state); /* a new session replaces the old one */
 		c.state = NULL;
 	}
 	int new_session = c.state == NULL;
 	if (new_session) {
-		c.state = json_pack("{s:s,s:i,s:i}", "sid", c.in->session_id, "server_msg", 0,
-				    "client_msg", 0);
+		c.state = json_pack("{s:s,s:s,s:i,s:i}", "sid", c.in->session_id, "cert", c.thumbprint,
+				    "server_msg", 0, "client_msg", 0);
 		mdm_store_stats_session(c.sml->store, c.now, NULL); /* sessions per hour */
 	}
 	if (!new_session && client_msg == s_state_int(&c, "client_msg") && s_resend_last(&c, rep) == 0)
@@ -714,9 +731,12 @@ int sml_manage(const mdm_msg_t *req, mdm_reply_t *rep, void *ctx)
 			log_warn("device %s: cannot unenroll: %s", c.device_id, e3.text);
 	}
 	/* kept until it expires (not deleted when the answer has no commands): a device may
-	 * still send Statuses, a keep-alive or a retry within the same session */
-	if (mdm_store_session_put(c.sml->store, c.device_id, SML_STATE_KEY, c.state,
-				  c.sml->cfg->session_ttl, &err) != 0) {
+	 * still send Statuses, a keep-alive or a retry within the same session; an unenrolled
+	 * device has no session left */
+	if (unenroll)
+		mdm_store_session_delete(c.sml->store, c.device_id, SML_STATE_KEY, &err);
+	else if (mdm_store_session_put(c.sml->store, c.device_id, SML_STATE_KEY, c.state,
+				       c.sml->cfg->session_ttl, &err) != 0) {
 		s_err_reply(rep, &err);
 		goto done;
 	}
