@@ -1,10 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages the build, `make run` and `make test` need, and only the
 # missing ones. Run as root (CI) or with sudo available; apt-get update runs first.
+# redis-sentinel: the Sentinel failover tests; docker-compose (v1): offline validation of
+# docker/compose.yml (scripts/check-compose.sh) -- no Docker engine is needed or installed.
 set -eu
 PKGS="build-essential pkg-config libssl-dev libxml2-dev libxml2-utils libzmq3-dev \
 libhiredis-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev libwbxml2-dev redis-server \
-openssl curl xz-utils python3 dpkg-dev"
+redis-sentinel openssl curl xz-utils python3 dpkg-dev docker-compose"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
