@@ -87,6 +87,12 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(SVC_ARS) $(LIBMDM)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(SVC_ARS) $(LIBMDM) -Wl,--end-group $(PKG_LIBS) -lcmocka -ldl
 
+# The dashboard's browser test: playwright-core from the committed lock file (npm ci only
+# re-runs when the lock file changes; it writes node_modules/.package-lock.json itself).
+BROWSER_DEPS := tests/browser/node_modules/.package-lock.json
+$(BROWSER_DEPS): tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund
+
 # Runs the server in the foreground: dev CA and certs under $(MDM_DATA_DIR), private Redis.
 run: build
 	./scripts/run.sh
@@ -94,10 +100,10 @@ run: build
 unit: build
 	./tests/run-unit.sh $(BUILD)
 
-e2e: build
+e2e: build $(BROWSER_DEPS)
 	./tests/e2e/run.sh $(BUILD)
 
-test: build
+test: build $(BROWSER_DEPS)
 	./tests/run-unit.sh $(BUILD)
 	./tests/e2e/run.sh $(BUILD)
 

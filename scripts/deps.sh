@@ -3,10 +3,11 @@
 # missing ones. Run as root (CI) or with sudo available; apt-get update runs first.
 # redis-sentinel: the Sentinel failover tests; docker-compose (v1): offline validation of
 # docker/compose.yml (scripts/check-compose.sh) -- no Docker engine is needed or installed.
+# chromium: the dashboard browser test (driven by playwright-core from tests/browser).
 set -eu
 PKGS="build-essential pkg-config libssl-dev libxml2-dev libxml2-utils libzmq3-dev \
 libhiredis-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev libwbxml2-dev redis-server \
-redis-sentinel openssl curl xz-utils python3 dpkg-dev docker-compose"
+redis-sentinel openssl curl xz-utils python3 dpkg-dev docker-compose chromium fonts-dejavu-core"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
