@@ -46,7 +46,11 @@ $(DEPS_OK): scripts/deps.sh
 $(CIVETWEB)/src/civetweb.c: | $(DEPS_OK)
 	./scripts/fetch-civetweb.sh third_party
 
-build: $(DEPS_OK) $(BINS) $(UNIT_BINS)
+build: $(DEPS_OK) $(BINS) $(UNIT_BINS) $(BUILD)/bin/mdmctl
+
+# the admin CLI is tools/ctl (mdm-ctl); users know it as mdmctl
+$(BUILD)/bin/mdmctl: $(BUILD)/bin/mdm-ctl
+	ln -sf mdm-ctl $@
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_OK) $(CIVETWEB)/src/civetweb.c
 	@mkdir -p $(dir $@)
