@@ -33,10 +33,62 @@
 #define MDM_KEY_SESSION "mdm:sess:%s:%s"
 /* Device groups: set of device ids per group name. */
 #define MDM_KEY_GROUP "mdm:group:%s"
+/* Device users index: sorted set of lower-cased emails by created_at (GET /users). */
+#define MDM_KEY_USERS "mdm:users"
+/* Pending pre-enrollments: sorted set of ids (first 16 hex of the secret hash) by
+ * created_at, and a hash id -> full secret hash. Entries whose secret was spent or has
+ * expired are pruned when the list is read. */
+#define MDM_KEY_PREENROLLS "mdm:pres"
+#define MDM_KEY_PREENROLL_IDS "mdm:preids"
+/* Group names (set): every group created or given a member. */
+#define MDM_KEY_GROUPS "mdm:groups"
+/* Console administrators: hash {email, pwhash, role, created_at}; all of them in a sorted
+ * set by created_at; per administrator the set of its session token hashes. */
+#define MDM_KEY_ADMIN "mdm:admin:%s"              /* email, lower-cased */
+#define MDM_KEY_ADMINS "mdm:admins"
+#define MDM_KEY_ADMIN_SESSIONS "mdm:asessions:%s" /* email */
+/* Console sessions: hash {email, role, created_at, expires_at}, TTL = lifetime, keyed by
+ * the SHA-256 hex of the token (the token itself is never stored). */
+#define MDM_KEY_ASESSION "mdm:asess:%s"
+/* API tokens: hash {id, name, role, created_at, created_by} keyed by the SHA-256 hex of the
+ * token; index hash id (first 16 hex of that hash) -> token hash. */
+#define MDM_KEY_APITOKEN "mdm:apitok:%s"
+#define MDM_KEY_APITOKENS "mdm:apitoks"
+/* Failed console logins, counters with TTL = the window: per account, per remote address. */
+#define MDM_KEY_LOGIN_FAIL_ACCT "mdm:lfail:a:%s"
+#define MDM_KEY_LOGIN_FAIL_ADDR "mdm:lfail:r:%s"
+/* Audit log: a stream (XADD, never trimmed) of {at, actor, role, action, target, detail,
+ * remote_addr}; per actor and per action a sorted set of stream ids scored by
+ * ms * 1000 + sequence (filtered listing without a scan). */
+#define MDM_KEY_AUDIT "mdm:audit"
+#define MDM_KEY_AUDIT_PREFIX "mdm:audit:"     /* + "actor:<actor>" / "action:<action>" */
+/* Device filter indexes, kept by the scripts that write device records (enroll,
+ * unenroll, update; see MDM_STORE_IX_LUA): sorted sets scored by enrollment time (as
+ * mdm:devices) "state:<v>", "platform:<v>", "user:<lower-cased email>", "os:<os_version>";
+ * hash "name" (device id -> lower-cased
+ * "<id>\n<device_name>", the text `q` searches); sorted set "seen" (device id by
+ * last_seen); string "version" (indexes built). */
+#define MDM_KEY_IDX_PREFIX "mdm:ix:"
+#define MDM_KEY_IDX_NAME "mdm:ix:name"
+#define MDM_KEY_IDX_SEEN "mdm:ix:seen"
+#define MDM_KEY_IDX_VERSION "mdm:ix:version"
+/* Counters (GET /stats), kept as things happen: hashes "state" and "platform" (device
+ * records per value), "cmd" {queued, done, failed} (commands ever queued / finished);
+ * strings "enr:h:<hour start>", "enr:d:<day start>", "sess:h:<hour start>" with a TTL
+ * just beyond what /stats shows. */
+#define MDM_KEY_STATS_PREFIX "mdm:st:"
+#define MDM_KEY_STATS_CMD "mdm:st:cmd"
 /* Prefix the Lua scripts use to build device/cert keys they discover at run time. */
 #define MDM_KEY_DEVICE_PREFIX "mdm:dev:"
 #define MDM_KEY_CERT_PREFIX "mdm:cert:"
 #define MDM_KEY_CMD_PREFIX "mdm:cmd:"
 #define MDM_KEY_QUEUE_PREFIX "mdm:q:"
+#define MDM_KEY_GROUP_PREFIX "mdm:group:"
+#define MDM_KEY_USER_PREFIX "mdm:user:"
+#define MDM_KEY_PREENROLL_PREFIX "mdm:pre:"
+#define MDM_KEY_ADMIN_PREFIX "mdm:admin:"
+#define MDM_KEY_ADMIN_SESSIONS_PREFIX "mdm:asessions:"
+#define MDM_KEY_ASESSION_PREFIX "mdm:asess:"
+#define MDM_KEY_APITOKEN_PREFIX "mdm:apitok:"
 
 #endif

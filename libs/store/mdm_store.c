@@ -11,6 +11,8 @@
 
 #include "mdm_keys.h"
 #include "mdm_log.h"
+#include "mdm_store_int.h"
+#include "mdm_sentinel.h"
 
 struct mdm_store_t {
 	redisContext *rc;
@@ -19,13 +21,19 @@ struct mdm_store_t {
 	char unix_path[256];
 	char password[256];
 	int db;
+	mdm_sentinel_t *sentinel; /* redis-sentinel:// URL: host/port is the current master */
 };
 
-/* Parses redis://[:password@]host[:port][/db] and unix:///path. */
+/* Parses redis://[:password@]host[:port][/db], unix:///path and
+ * redis-sentinel://[:password@]host1:port1,host2:port2/<master-name>[/db] (mdm_sentinel.h). */
 static int s_parse_url(mdm_store_t *self, const char *url, mdm_err_t *err)
 {
 	self->port = 6379;
 	snprintf(self->host, sizeof self->host, "127.0.0.1");
+	if (!strncmp(url, "redis-sentinel://", 17)) {
+		self->sentinel = mdm_sentinel_new(url, self->password, sizeof self->password, &self->db, err);
+		return self->sentinel ? 0 : -1;
+	}
 	if (!strncmp(url, "unix://", 7)) {
 		snprintf(self->unix_path, sizeof self->unix_path, "%s", url + 7);
 		return self->unix_path[0] ? 0
@@ -87,6 +95,7 @@ void mdm_store_destroy(mdm_store_t **self_p)
 		return;
 	if ((*self_p)->rc)
 		redisFree((*self_p)->rc);
+	mdm_sentinel_destroy(&(*self_p)->sentinel);
 	free(*self_p);
 	*self_p = NULL;
 }
@@ -97,6 +106,11 @@ static int s_connect(mdm_store_t *self)
 	redisReply *r = NULL;
 	if (self->rc)
 		redisFree(self->rc);
+	self->rc = NULL;
+	/* sentinel mode: host/port become the current master's (cached, or asked) */
+	if (self->sentinel &&
+	    mdm_sentinel_master(self->sentinel, self->host, sizeof self->host, &self->port) != 0)
+		return -1;
 	self->rc = self->unix_path[0] ? redisConnectUnixWithTimeout(self->unix_path, ct)
 				      : redisConnectWithTimeout(self->host, self->port, ct);
 	if (self->rc == NULL || self->rc->err)
@@ -107,7 +121,10 @@ static int s_connect(mdm_store_t *self)
 		if (r == NULL || r->type == REDIS_REPLY_ERROR)
 			goto error;
 		freeReplyObject(r);
+		r = NULL;
 	}
+	if (self->sentinel && mdm_sentinel_verify(self->sentinel, self->rc) != 0)
+		goto error;
 	if (self->db) {
 		r = redisCommand(self->rc, "SELECT %d", self->db);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR)
@@ -123,12 +140,16 @@ error:
 	if (self->rc)
 		redisFree(self->rc);
 	self->rc = NULL;
+	if (self->sentinel)
+		mdm_sentinel_forget(self->sentinel);
 	return -1;
 }
 
 /* Runs one command (argv form, so values never need quoting). A broken connection is
  * re-opened and the command retried once; then MDM_E_UNAVAILABLE. An error reply is
- * returned as is for the caller to interpret. */
+ * returned as is for the caller to interpret. Sentinel mode: a READONLY reply (the master
+ * was demoted) counts as a broken connection, and a write not confirmed by a replica
+ * (WAIT, mdm_sentinel.h) is MDM_E_UNAVAILABLE without a retry. */
 static redisReply *s_cmdv(mdm_store_t *self, mdm_err_t *err, int argc, const char **argv,
 			  const size_t *lens)
 {
@@ -136,11 +157,35 @@ static redisReply *s_cmdv(mdm_store_t *self, mdm_err_t *err, int argc, const cha
 		if (self->rc == NULL && s_connect(self) != 0)
 			continue;
 		redisReply *r = redisCommandArgv(self->rc, argc, argv, lens);
-		if (r)
+		if (r && self->sentinel && mdm_sentinel_is_readonly(r)) {
+			log_warn("redis: %s", r->str);
+			freeReplyObject(r);
+		} else if (r && self->sentinel && r->type != REDIS_REPLY_ERROR &&
+			   mdm_sentinel_wait(self->sentinel, self->rc, argc, argv, lens) != 0) {
+			/* it ran, but only the master has it: not acknowledged, not retried; the
+			 * master may have been replaced, so ask the sentinels again next time */
+			freeReplyObject(r);
+			redisFree(self->rc);
+			self->rc = NULL;
+			mdm_sentinel_forget(self->sentinel);
+			break;
+		} else if (r && r->type == REDIS_REPLY_ERROR &&
+			   (!strncmp(r->str, "LOADING", 7) || !strncmp(r->str, "MASTERDOWN", 10) ||
+			    !strncmp(r->str, "BUSY", 4))) {
+			/* Redis is up but cannot serve yet (loading its data, no master, a long
+			 * script): the same as down for our callers, 503 and retry later */
+			log_warn("redis: %s", r->str);
+			freeReplyObject(r);
+			break;
+		} else if (r) {
 			return r;
-		log_warn("redis: %s", self->rc->errstr);
+		} else {
+			log_warn("redis: %s", self->rc->errstr);
+		}
 		redisFree(self->rc);
 		self->rc = NULL;
+		if (self->sentinel)
+			mdm_sentinel_forget(self->sentinel);
 	}
 	mdm_err_set(err, MDM_E_UNAVAILABLE, "storage unavailable, retry later");
 	return NULL;
@@ -209,7 +254,10 @@ int mdm_store_user_create(mdm_store_t *self, const char *email, const char *pwha
 	freeReplyObject(r);
 	if (!created)
 		return mdm_err_set(err, MDM_E_CONFLICT, "user %s already exists", lower);
-	r = s_cmd(self, err, "HSET", key, "pwhash", pwhash, "created_at", ts, NULL);
+	r = s_cmd(self, err, "EVAL",
+		  "redis.call('HSET', KEYS[1], 'pwhash', ARGV[1], 'created_at', ARGV[2]) "
+		  "redis.call('ZADD', '" MDM_KEY_USERS "', ARGV[2], ARGV[3]) return 1",
+		  "1", key, pwhash, ts, lower, NULL);
 	if (r == NULL || s_is_error(r, err)) {
 		if (r)
 			freeReplyObject(r);
@@ -255,14 +303,18 @@ int mdm_store_preenroll_create(mdm_store_t *self, const char *secret_hash, const
 	snprintf(ts, sizeof ts, "%ld", (long)now);
 	snprintf(exp, sizeof exp, "%ld", (long)now + ttl_seconds);
 	snprintf(ttl, sizeof ttl, "%ld", ttl_seconds);
+	char pre_id[17]; /* the listing's id: the first 16 hex of the hash */
+	snprintf(pre_id, sizeof pre_id, "%s", secret_hash);
 	/* one script, so the record never exists without its expiry and a failure leaves the
 	 * connection in no transaction state */
 	redisReply *r = s_cmd(self, err, "EVAL",
 			      "redis.call('HSET', KEYS[1], 'email', ARGV[1], 'device_name', ARGV[2], "
 			      "'group', ARGV[3], 'created_at', ARGV[4], 'expires_at', ARGV[5]) "
-			      "redis.call('EXPIRE', KEYS[1], ARGV[6]) return 1",
+			      "redis.call('EXPIRE', KEYS[1], ARGV[6]) "
+			      "redis.call('ZADD', '" MDM_KEY_PREENROLLS "', ARGV[4], ARGV[7]) "
+			      "redis.call('HSET', '" MDM_KEY_PREENROLL_IDS "', ARGV[7], ARGV[8]) return 1",
 			      "1", key, lower, device_name ? device_name : "", group ? group : "", ts, exp,
-			      ttl, NULL);
+			      ttl, pre_id, secret_hash, NULL);
 	if (r == NULL)
 		return -1;
 	int rc = s_is_error(r, err) ? -1 : 0;
@@ -355,11 +407,14 @@ int mdm_store_token_spent(mdm_store_t *self, const char *jti, mdm_err_t *err)
 /* KEYS: device, device list, hw index, new cert, spend key ("" when none).
  * ARGV: spend kind, spend arg (email | ttl), now, then field/value pairs. */
 static const char s_enroll_lua[] =
+	MDM_STORE_IX_LUA MDM_STORE_STATS_LUA
 	"local kind, now = ARGV[1], ARGV[3]\n"
+	"local grp\n"
 	"if kind == 'pre' then\n"
 	"  local email = redis.call('HGET', KEYS[5], 'email')\n"
 	"  if not email then return redis.error_reply('SPENT enrollment secret already used or expired') end\n"
 	"  if email ~= ARGV[2] then return redis.error_reply('SPENT enrollment secret issued for another user') end\n"
+	"  grp = redis.call('HGET', KEYS[5], 'group')\n"
 	"  redis.call('DEL', KEYS[5])\n"
 	"elseif kind == 'tok' then\n"
 	"  if not redis.call('SET', KEYS[5], now, 'NX', 'EX', ARGV[2]) then\n"
@@ -377,12 +432,23 @@ static const char s_enroll_lua[] =
 	"  local pk = '" MDM_KEY_DEVICE_PREFIX "' .. prev\n"
 	"  local pt = redis.call('HGET', pk, 'cert_thumbprint')\n"
 	"  if pt then redis.call('HSET', '" MDM_KEY_CERT_PREFIX "' .. pt, 'state', 'revoked', 'revoked_at', now) end\n"
-	"  if redis.call('EXISTS', pk) == 1 then redis.call('HSET', pk, 'state', 'replaced', 'replaced_by', id) end\n"
+	"  if redis.call('EXISTS', pk) == 1 then\n"
+	"    local po = ix_get(pk)\n"
+	"    redis.call('HSET', pk, 'state', 'replaced', 'replaced_by', id)\n"
+	"    ix_move(prev, po, ix_get(pk))\n"
+	"  end\n"
 	"end\n"
 	"local first = redis.call('HGET', KEYS[1], 'first_enrolled_at')\n"
+	"local ix_old = ix_get(KEYS[1])\n"
 	"redis.call('DEL', KEYS[1])\n"
 	"redis.call('HSET', KEYS[1], unpack(ARGV, 4))\n"
 	"redis.call('HSET', KEYS[1], 'first_enrolled_at', first or now, 'enrolled_at', now, 'state', 'enrolled')\n"
+	"ix_move(id, ix_old, ix_get(KEYS[1]))\n"
+	"st_bump('enr', now, true)\n"
+	"if grp and grp ~= '' then\n"
+	"  redis.call('SADD', '" MDM_KEY_GROUP_PREFIX "' .. grp, id)\n"
+	"  redis.call('SADD', '" MDM_KEY_GROUPS "', grp)\n"
+	"end\n"
 	"redis.call('ZADD', KEYS[2], now, id)\n"
 	"redis.call('SET', KEYS[3], id)\n"
 	"redis.call('HSET', KEYS[4], 'device_id', id, 'serial', dev['cert_serial'], 'not_after',\n"
@@ -616,6 +682,7 @@ static const char s_cmd_create_lua[] =
 	"  'expires_at', ARGV[7])\n"
 	"redis.call('RPUSH', KEYS[3], ARGV[1])\n"
 	"redis.call('ZADD', KEYS[4], ARGV[6], ARGV[1])\n"
+	"redis.call('HINCRBY', '" MDM_KEY_STATS_CMD "', 'queued', 1)\n"
 	"return 1\n";
 
 int mdm_store_cmd_create(mdm_store_t *self, const char *device_id, const char *id,
@@ -863,6 +930,7 @@ static const char s_cmd_finish_lua[] =
 	"if ARGV[2] ~= '' then f[#f + 1] = 'status'; f[#f + 1] = ARGV[2] end\n"
 	"if res then f[#f + 1] = 'results'; f[#f + 1] = res end\n"
 	"redis.call('HSET', KEYS[1], unpack(f))\n"
+	"redis.call('HINCRBY', '" MDM_KEY_STATS_CMD "', ARGV[1], 1)\n"
 	"if c[2] then redis.call('LREM', ARGV[5] .. c[2], 0, ARGV[6]) end\n"
 	"if dropped then return 2 end\n"
 	"return 1\n";
@@ -935,12 +1003,15 @@ int mdm_store_cmd_add_results(mdm_store_t *self, const char *id, json_t *results
 
 /* KEYS: device, queue. ARGV: now, reason, command prefix, certificate prefix. */
 static const char s_unenroll_lua[] =
+	MDM_STORE_IX_LUA
 	"local now = ARGV[1]\n"
 	"local st = redis.call('HGET', KEYS[1], 'state')\n"
 	"if not st then return redis.error_reply('NOTFOUND no such device') end\n"
 	"if st ~= 'unenrolled' then\n"
+	"  local o = ix_get(KEYS[1])\n"
 	"  redis.call('HSET', KEYS[1], 'state', 'unenrolled', 'unenrolled_at', now,\n"
 	"    'unenroll_reason', ARGV[2])\n"
+	"  ix_move(ix_id(KEYS[1]), o, ix_get(KEYS[1]))\n"
 	"end\n"
 	"local t = redis.call('HGET', KEYS[1], 'cert_thumbprint')\n"
 	"if t then\n"
@@ -983,8 +1054,11 @@ int mdm_store_device_unenroll(mdm_store_t *self, const char *device_id, const ch
 }
 
 static const char s_device_update_lua[] =
+	MDM_STORE_IX_LUA
 	"if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('NOTFOUND no such device') end\n"
+	"local o = ix_get(KEYS[1])\n"
 	"redis.call('HSET', KEYS[1], unpack(ARGV))\n"
+	"ix_move(ix_id(KEYS[1]), o, ix_get(KEYS[1]))\n"
 	"return 1\n";
 
 int mdm_store_device_update(mdm_store_t *self, const char *device_id, json_t *fields,
@@ -1107,6 +1181,7 @@ int mdm_store_session_delete(mdm_store_t *self, const char *device_id, const cha
 static const char s_group_add_lua[] =
 	"if redis.call('EXISTS', KEYS[2]) == 0 then return redis.error_reply('NOTFOUND no such device') end\n"
 	"redis.call('SADD', KEYS[1], ARGV[1])\n"
+	"redis.call('SADD', '" MDM_KEY_GROUPS "', ARGV[2])\n"
 	"return 1\n";
 
 int mdm_store_group_add(mdm_store_t *self, const char *group, const char *device_id,
@@ -1119,7 +1194,7 @@ int mdm_store_group_add(mdm_store_t *self, const char *group, const char *device
 	    s_key(k_dev, sizeof k_dev, err, MDM_KEY_DEVICE, device_id))
 		return -1;
 	redisReply *r = s_cmd(self, err, "EVAL", s_group_add_lua, "2", k_group, k_dev, device_id,
-			      NULL);
+			      group, NULL);
 	int rc = s_script_rc(r, err);
 	if (r)
 		freeReplyObject(r);

@@ -160,4 +160,118 @@ int mdm_store_group_add(mdm_store_t *self, const char *group, const char *device
 			mdm_err_t *err);
 json_t *mdm_store_group_members(mdm_store_t *self, const char *group, mdm_err_t *err);
 
+/* ---- console: administrators, sessions, API tokens, audit, counters, device search ----
+ * (libs/store/mdm_store_admin.c; docs/api-contract.md). Roles are "admin" and
+ * "read-only"; token hashes are the SHA-256 hex of a token (the token is never stored). */
+
+/* Administrators. create: MDM_E_CONFLICT if the email exists (compared lower-cased).
+ * get: {email, pwhash, role, created_at} (caller owns), NULL with MDM_E_NOT_FOUND.
+ * list: [{email, role, created_at (integer)}] oldest first (caller owns).
+ * delete: the account and every session it holds, atomically; MDM_E_NOT_FOUND. */
+int mdm_store_admin_create(mdm_store_t *self, const char *email, const char *pwhash,
+			   const char *role, time_t now, mdm_err_t *err);
+json_t *mdm_store_admin_get(mdm_store_t *self, const char *email, mdm_err_t *err);
+json_t *mdm_store_admin_list(mdm_store_t *self, mdm_err_t *err);
+int mdm_store_admin_delete(mdm_store_t *self, const char *email, mdm_err_t *err);
+
+/* Console sessions (TTL = ttl_seconds; the administrator must exist). delete: 0 even if
+ * absent. */
+int mdm_store_asession_create(mdm_store_t *self, const char *token_hash, const char *email,
+			      const char *role, time_t now, long ttl_seconds, mdm_err_t *err);
+int mdm_store_asession_delete(mdm_store_t *self, const char *token_hash, mdm_err_t *err);
+
+/* API tokens. id is the first 16 hex of token_hash. list: [{id, name, role, created_at}]
+ * oldest first. delete: MDM_E_NOT_FOUND for an unknown id. */
+int mdm_store_apitoken_create(mdm_store_t *self, const char *token_hash, const char *name,
+			      const char *role, const char *created_by, time_t now,
+			      mdm_err_t *err);
+json_t *mdm_store_apitoken_list(mdm_store_t *self, mdm_err_t *err);
+int mdm_store_apitoken_delete(mdm_store_t *self, const char *id, mdm_err_t *err);
+
+/* Who holds a token (one round trip): {"kind": "session", "email", "role" (the
+ * administrator's current role), "expires_at"} or {"kind": "api", "id", "name", "role"};
+ * caller owns. NULL with MDM_E_NOT_FOUND for an unknown or expired token, or a session of
+ * a deleted administrator. */
+json_t *mdm_store_whois(mdm_store_t *self, const char *token_hash, mdm_err_t *err);
+
+/* Failed console logins per account (lower-cased) and per remote address. check: fills
+ * the counts and the seconds left in their windows (0 when none); 0 or -1. add: counts one
+ * failure for both (each window starts at its first failure). clear: the account's count,
+ * after a success (the address's stays). */
+int mdm_store_login_failures(mdm_store_t *self, const char *email, const char *addr,
+			     long *acct, long *acct_ttl, long *by_addr, long *addr_ttl,
+			     mdm_err_t *err);
+int mdm_store_login_failure_add(mdm_store_t *self, const char *email, const char *addr,
+				long window_seconds, mdm_err_t *err);
+void mdm_store_login_failures_clear(mdm_store_t *self, const char *email);
+
+/* Audit log. add: event is a flat object {at (integer), actor, role, action, target,
+ * detail (object), remote_addr}; appended to the stream with its actor and action indexes
+ * in one script. list: {"events": [{id, at, actor, role, action, target, detail,
+ * remote_addr}], "next": cursor or null}, newest first; filters may be NULL / 0; since and
+ * until are epoch seconds (inclusive). A page may hold fewer than limit events and still
+ * have a next cursor when a combined actor + action filter had to skip many events. */
+int mdm_store_audit_add(mdm_store_t *self, json_t *event, mdm_err_t *err);
+typedef struct {
+	const char *actor, *action, *cursor; /* NULL: any / from the newest */
+	long since, until;                   /* 0: unbounded */
+	long limit;                          /* 1..500 */
+} mdm_audit_filter_t;
+json_t *mdm_store_audit_list(mdm_store_t *self, const mdm_audit_filter_t *f, mdm_err_t *err);
+
+/* Counters. session_started: one OMA-DM session began now (sessions per hour). stats: the
+ * GET /stats object (docs/api-contract.md), buckets aligned on UTC hours and days, oldest
+ * first, ending with the one holding now. */
+int mdm_store_stats_session(mdm_store_t *self, time_t now, mdm_err_t *err);
+json_t *mdm_store_stats(mdm_store_t *self, time_t now, mdm_err_t *err);
+
+/* Device search over the indexes (never a scan of every device). Equality filters use
+ * index sorted sets scored by enrollment time: the smallest is walked newest first and
+ * each candidate checked against the other filters; last_seen uses a sorted set; q
+ * (lower-cased substring of DeviceID or device name) is checked on the candidates only.
+ * Order: newest enrollment first. Returns {"devices": [device hashes as
+ * mdm_store_device_get gives them], "next": opaque cursor or null} (caller owns). One call
+ * walks a bounded number of candidates, so a page may be short yet have a next cursor
+ * (sparse intersections, or q alone); the cursor resumes the walk. MDM_E_BAD_REQUEST for a
+ * malformed cursor. */
+typedef struct {
+	const char *platform, *state, *user, *os_version, *q; /* NULL: any */
+	long seen_after;  /* last_seen >= this when > 0 */
+	long seen_before; /* last_seen < this when > 0 */
+	const char *cursor;
+	long limit; /* 1..500 */
+} mdm_device_filter_t;
+json_t *mdm_store_device_find(mdm_store_t *self, const mdm_device_filter_t *f, mdm_err_t *err);
+/* Sorted names of the groups a device is in (caller owns). */
+json_t *mdm_store_device_groups(mdm_store_t *self, const char *device_id, mdm_err_t *err);
+
+/* Groups (names checked by the caller). create: MDM_E_CONFLICT if it exists. rename:
+ * members move with it; MDM_E_NOT_FOUND / MDM_E_CONFLICT (new name taken). delete:
+ * MDM_E_NOT_FOUND. remove: MDM_E_NOT_FOUND unless the device is a member. list:
+ * [{name, devices: n}] sorted by name. */
+int mdm_store_group_create(mdm_store_t *self, const char *group, mdm_err_t *err);
+int mdm_store_group_rename(mdm_store_t *self, const char *group, const char *new_name,
+			   mdm_err_t *err);
+int mdm_store_group_delete(mdm_store_t *self, const char *group, mdm_err_t *err);
+int mdm_store_group_remove(mdm_store_t *self, const char *group, const char *device_id,
+			   mdm_err_t *err);
+json_t *mdm_store_group_list(mdm_store_t *self, mdm_err_t *err);
+
+/* Device users: list [{email, created_at}] sorted by email. revoke: the user's password
+ * and pending pre-enrollments are deleted (enrolled devices stay); MDM_E_NOT_FOUND. */
+json_t *mdm_store_user_list(mdm_store_t *self, mdm_err_t *err);
+int mdm_store_user_revoke(mdm_store_t *self, const char *email, mdm_err_t *err);
+
+/* Pending pre-enrollments: [{id, email, device_name, group, created_at, expires_at}]
+ * newest first (never the secret); spent or expired ones are pruned from the index.
+ * revoke: by id; MDM_E_NOT_FOUND. */
+json_t *mdm_store_preenroll_list(mdm_store_t *self, time_t now, mdm_err_t *err);
+int mdm_store_preenroll_revoke(mdm_store_t *self, const char *id, mdm_err_t *err);
+
+/* Builds the indexes and counters of data written before they existed (device filter
+ * indexes, device counters, users, groups and pre-enrollment indexes), once: a no-op when
+ * MDM_KEY_IDX_VERSION is set. Safe while enrollments go on (a device already indexed is
+ * not counted twice). 1 if it rebuilt, 0 if nothing to do, -1 on error. */
+int mdm_store_index_ensure(mdm_store_t *self, mdm_err_t *err);
+
 #endif

@@ -21,6 +21,8 @@ static const mdm_cfg_entry_t s_settings[] = {
 		  "DMClient provider id written to devices (targets of poll and unenroll commands)"),
 	MDM_CFG_I("MDM_COMMAND_TTL", "2592000", 60, 31536000, reg_config_t, command_ttl,
 		  "seconds a queued command waits for its device before it expires"),
+	MDM_CFG_I("MDM_SESSION_HOURS", "12", 1, 720, reg_config_t, session_hours,
+		  "lifetime of a console session (POST /api/v1/login), hours"),
 };
 
 static const mdm_command_t s_commands[] = {

@@ -1,4 +1,4 @@
-/* reg.c -- registry start/stop and the admin token. */
+/* reg.c -- registry start/stop and the bootstrap admin token. */
 #include "reg.h"
 
 #include <errno.h>
@@ -78,6 +78,12 @@ int reg_start(reg_config_t *cfg, reg_t **out)
 	check(self->store, "MDM_REDIS_URL: %s", err.text);
 	self->users = mdm_userauth_new(self->store, (unsigned)cfg->password_iter);
 	check_mem(self->users);
+	self->dummy_hash = mdm_password_hash("not a password", (unsigned)cfg->password_iter);
+	check_mem(self->dummy_hash);
+	/* indexes of data written before they existed; retried at the first request if Redis
+	 * is not there yet */
+	if (mdm_store_index_ensure(self->store, &err) >= 0)
+		self->indexed = 1;
 	*out = self;
 	return 0;
 error:
@@ -90,6 +96,8 @@ void reg_stop(reg_t **self_p)
 	if (self_p == NULL || *self_p == NULL)
 		return;
 	mdm_userauth_destroy(&(*self_p)->users);
+	free((*self_p)->dummy_hash);
+	json_decref((*self_p)->call.detail);
 	mdm_store_destroy(&(*self_p)->store);
 	free(*self_p);
 	*self_p = NULL;

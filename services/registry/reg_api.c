@@ -1,6 +1,7 @@
-/* reg_api.c -- the admin API (JSON over HTTPS, Bearer token): users, pre-enrollments,
- * devices, and the routes of reg_commands.c. Every route is in s_routes; bodies are strict
- * JSON (unknown fields refused). */
+/* reg_api.c -- the admin API dispatcher (docs/api-contract.md): one route table with the
+ * least role of each route and the audit action of each change; the dispatcher checks the
+ * body size, the bearer token and the role before a handler runs, and writes the audit
+ * event after it, so no route can forget either. Shared request helpers live here too. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,16 +9,37 @@
 #include <strings.h>
 #include <time.h>
 
-#include "mdm_b64.h"
 #include "mdm_log.h"
-#include "mdm_password.h"
 #include "reg.h"
+
+#define REG_MAX_BODY 65536 /* bytes of JSON an API request may carry */
 
 void reg_error(mdm_reply_t *rep, mdm_code_t code, const char *text)
 {
 	mdm_err_t err = {0};
 	mdm_err_set(&err, code, "%s", text);
 	mdm_reply_error(rep, &err);
+}
+
+void reg_error_as(mdm_reply_t *rep, int status, const char *code, const char *text)
+{
+	mdm_reply_json(rep, status,
+		       json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", text));
+}
+
+void reg_no_content(mdm_reply_t *rep)
+{
+	mdm_reply_set(rep, 204, NULL, NULL, 0);
+}
+
+void reg_audit_note(reg_t *self, const char *target, json_t *detail)
+{
+	if (target)
+		snprintf(self->call.target, sizeof self->call.target, "%s", target);
+	if (detail) {
+		json_decref(self->call.detail);
+		self->call.detail = detail;
+	}
 }
 
 /* Parses the body as one JSON object. NULL (reply already set to 400) otherwise. */
@@ -45,143 +67,56 @@ int reg_bad_fields(mdm_reply_t *rep, const json_error_t *jerr)
 	return 0;
 }
 
-static int s_valid_email(const char *e)
+int reg_valid_email(const char *e)
 {
 	size_t n = strlen(e);
 	const char *at = strchr(e, '@');
 	if (n < 3 || n > 320 || at == NULL || at == e || at[1] == '\0' || strchr(at + 1, '@'))
 		return 0;
 	for (; *e; e++)
-		if ((unsigned char)*e <= ' ' || strchr("<>\"'\\,;", *e))
+		if ((unsigned char)*e <= ' ' || strchr("<>\"'\\,;/", *e))
 			return 0;
 	return 1;
 }
 
-static int s_users_create(reg_t *self, const mdm_msg_t *req, const char *arg, mdm_reply_t *rep)
+int reg_group_name_ok(const char *name)
 {
-	json_t *j = reg_body(req, rep);
-	if (j == NULL)
+	size_t n = strlen(name);
+	return n >= 1 && n <= 64 &&
+	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 _.-") == n;
+}
+
+char *reg_query(const mdm_msg_t *req, const char *name)
+{
+	const char *q = mdm_req_header(req, "query");
+	return q && q[0] ? reg_form_get(q, strlen(q), name) : NULL;
+}
+
+int reg_query_long(const mdm_msg_t *req, mdm_reply_t *rep, const char *name, long def,
+		   long min, long max, long *out)
+{
+	char *v = reg_query(req, name);
+	*out = def;
+	if (v == NULL)
 		return 0;
-	const char *email, *pw;
-	json_error_t jerr;
-	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:s, s:s}", "email", &email, "password", &pw)) {
-		json_decref(j);
-		return reg_bad_fields(rep, &jerr);
+	char *end = NULL;
+	long n = strtol(v, &end, 10);
+	int ok = v[0] && end && *end == '\0' && n >= min && n <= max;
+	free(v);
+	if (!ok) {
+		char text[160];
+		snprintf(text, sizeof text, "%s must be an integer from %ld to %ld", name, min, max);
+		reg_error(rep, MDM_E_BAD_REQUEST, text);
+		return -1;
 	}
-	if (!s_valid_email(email))
-		reg_error(rep, MDM_E_BAD_REQUEST, "email is not a valid address");
-	else if (strlen(pw) < 8 || strlen(pw) > 1024)
-		reg_error(rep, MDM_E_BAD_REQUEST, "password must be 8 to 1024 characters");
-	else {
-		char *hash = mdm_password_hash(pw, (unsigned)self->cfg->password_iter);
-		mdm_err_t err = {0};
-		if (hash == NULL)
-			reg_error(rep, MDM_E_INTERNAL, "cannot hash the password");
-		else if (mdm_store_user_create(self->store, email, hash, time(NULL), &err) != 0)
-			mdm_reply_error(rep, &err);
-		else {
-			log_info("user %s created", email);
-			mdm_reply_json(rep, 201, json_pack("{s:s}", "email", email));
-		}
-		free(hash);
-	}
-	json_decref(j);
+	*out = n;
 	return 0;
-}
-
-static void s_iso8601(time_t t, char *out, size_t cap)
-{
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static int s_preenroll_create(reg_t *self, const mdm_msg_t *req, const char *arg,
-			      mdm_reply_t *rep)
-{
-	json_t *j = reg_body(req, rep);
-	if (j == NULL)
-		return 0;
-	const char *email, *name = NULL, *group = NULL;
-	json_int_t ttl = self->cfg->preenroll_ttl;
-	json_error_t jerr;
-	if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:s, s?s, s?s, s?I}", "email", &email,
-			   "device_name", &name, "group", &group, "ttl_seconds", &ttl)) {
-		json_decref(j);
-		return reg_bad_fields(rep, &jerr);
-	}
-	if (!s_valid_email(email))
-		reg_error(rep, MDM_E_BAD_REQUEST, "email is not a valid address");
-	else if ((name && strlen(name) > 120) || (group && strlen(group) > 120))
-		reg_error(rep, MDM_E_BAD_REQUEST, "device_name and group are at most 120 characters");
-	else if (ttl < 60 || ttl > 90 * 86400)
-		reg_error(rep, MDM_E_BAD_REQUEST, "ttl_seconds must be between 60 and 7776000");
-	else {
-		/* 128 random bits, shown once; only its hash is stored */
-		char secret[33], hash[65], exp[32];
-		mdm_err_t err = {0};
-		time_t now = time(NULL);
-		if (mdm_random_hex(secret, 16) != 0) {
-			reg_error(rep, MDM_E_INTERNAL, "no randomness");
-		} else {
-			mdm_sha256_hex(secret, strlen(secret), hash);
-			if (mdm_store_preenroll_create(self->store, hash, email, name, group, now,
-						       (long)ttl, &err) != 0)
-				mdm_reply_error(rep, &err);
-			else {
-				s_iso8601(now + (time_t)ttl, exp, sizeof exp);
-				log_info("pre-enrollment for %s created (expires %s)", email, exp);
-				mdm_reply_json(rep, 201,
-					       json_pack("{s:s,s:s,s:s,s:s?,s:s?}", "email", email,
-							 "secret", secret, "expires_at", exp,
-							 "device_name", name, "group", group));
-			}
-		}
-	}
-	json_decref(j);
-	return 0;
-}
-
-/* Presents a stored device hash as the API's device object. */
-static json_t *s_device_view(json_t *d)
-{
-	json_t *out = json_object();
-	const char *k;
-	json_t *v;
-	json_object_foreach(d, k, v)
-	{
-		if (!strcmp(k, "macs") || !strcmp(k, "imeis")) {
-			json_t *arr = json_array();
-			char *copy = strdup(json_string_value(v));
-			for (char *save = NULL, *t = copy ? strtok_r(copy, ",", &save) : NULL; t;
-			     t = strtok_r(NULL, ",", &save))
-				json_array_append_new(arr, json_string(t));
-			free(copy);
-			json_object_set_new(out, k, arr);
-		} else if (!strncmp(k, "cert_", 5)) {
-			continue;
-		} else {
-			json_object_set(out, k, v);
-		}
-	}
-	const char *na = json_string_value(json_object_get(d, "cert_not_after"));
-	char exp[32] = "";
-	if (na)
-		s_iso8601((time_t)atol(na), exp, sizeof exp);
-	json_object_set_new(out, "certificate",
-			    json_pack("{s:s?,s:s?,s:s?}", "serial",
-				      json_string_value(json_object_get(d, "cert_serial")),
-				      "thumbprint",
-				      json_string_value(json_object_get(d, "cert_thumbprint")),
-				      "not_after", na ? exp : NULL));
-	return out;
 }
 
 int reg_paging(const mdm_msg_t *req, mdm_reply_t *rep, long *offset, long *limit)
 {
-	const char *q = mdm_req_header(req, "query");
-	char *c = q ? reg_form_get(q, strlen(q), "cursor") : NULL;
-	char *l = q ? reg_form_get(q, strlen(q), "limit") : NULL;
+	char *c = reg_query(req, "cursor");
+	char *l = reg_query(req, "limit");
 	*offset = c ? atol(c) : 0;
 	*limit = l ? atol(l) : 100;
 	free(c);
@@ -193,68 +128,64 @@ int reg_paging(const mdm_msg_t *req, mdm_reply_t *rep, long *offset, long *limit
 	return 0;
 }
 
-static int s_devices_list(reg_t *self, const mdm_msg_t *req, const char *arg, mdm_reply_t *rep)
-{
-	long offset, limit;
-	if (reg_paging(req, rep, &offset, &limit) != 0)
-		return 0;
-	mdm_err_t err = {0};
-	json_t *page = mdm_store_device_list(self->store, offset, limit, &err);
-	if (page == NULL) {
-		mdm_reply_error(rep, &err);
-		return 0;
-	}
-	json_t *list = json_object_get(page, "devices"), *views = json_array();
-	size_t i;
-	json_t *d;
-	json_array_foreach(list, i, d) json_array_append_new(views, s_device_view(d));
-	json_object_set_new(page, "devices", views);
-	mdm_reply_json(rep, 200, page);
-	return 0;
-}
-
-static int s_device_get(reg_t *self, const mdm_msg_t *req, const char *id, mdm_reply_t *rep)
-{
-	mdm_err_t err = {0};
-	json_t *d = strlen(id) <= 128 ? mdm_store_device_get(self->store, id, &err) : NULL;
-	if (d == NULL) {
-		if (err.code == MDM_OK)
-			mdm_err_set(&err, MDM_E_NOT_FOUND, "no such device");
-		mdm_reply_error(rep, &err);
-		return 0;
-	}
-	mdm_reply_json(rep, 200, s_device_view(d));
-	json_decref(d);
-	return 0;
-}
-
-static const struct {
+/* The route table: every admin API route, the least role that may call it, and the audit
+ * action of the routes that change something. `read-only` may only read (plus logout and
+ * me); reading accounts and tokens is for administrators. */
+typedef struct {
 	const char *method;
 	const char *path; /* each '*' matches one non-empty path segment */
+	reg_role_t role;
+	const char *action; /* audit action; NULL: not audited (reads) */
 	reg_route_fn fn;
-} s_routes[] = {
-	{"POST", "/api/v1/users", s_users_create},
-	{"POST", "/api/v1/pre-enrollments", s_preenroll_create},
-	{"GET", "/api/v1/devices", s_devices_list},
-	{"GET", "/api/v1/devices/*", s_device_get},
-	{"DELETE", "/api/v1/devices/*", reg_device_delete},
-	{"POST", "/api/v1/devices/*/commands", reg_cmd_device_create},
-	{"GET", "/api/v1/devices/*/commands", reg_cmd_device_history},
-	{"POST", "/api/v1/commands", reg_cmd_bulk_create},
-	{"GET", "/api/v1/commands/*", reg_cmd_get},
-	{"POST", "/api/v1/groups/*/devices", reg_group_add},
-	{"GET", "/api/v1/groups/*/devices", reg_group_list},
+} reg_route_t;
+
+static const reg_route_t s_routes[] = {
+	{"POST", "/api/v1/login", REG_ROLE_NONE, "login", reg_login},
+	{"POST", "/api/v1/logout", REG_ROLE_READ, "logout", reg_logout},
+	{"GET", "/api/v1/me", REG_ROLE_READ, NULL, reg_me},
+	{"POST", "/api/v1/admins", REG_ROLE_ADMIN, "admin.create", reg_admin_create},
+	{"GET", "/api/v1/admins", REG_ROLE_ADMIN, NULL, reg_admin_list},
+	{"DELETE", "/api/v1/admins/*", REG_ROLE_ADMIN, "admin.delete", reg_admin_delete},
+	{"POST", "/api/v1/tokens", REG_ROLE_ADMIN, "token.create", reg_token_create},
+	{"GET", "/api/v1/tokens", REG_ROLE_ADMIN, NULL, reg_token_list},
+	{"DELETE", "/api/v1/tokens/*", REG_ROLE_ADMIN, "token.delete", reg_token_delete},
+	{"POST", "/api/v1/users", REG_ROLE_ADMIN, "user.create", reg_user_create},
+	{"GET", "/api/v1/users", REG_ROLE_READ, NULL, reg_user_list},
+	{"DELETE", "/api/v1/users/*", REG_ROLE_ADMIN, "user.revoke", reg_user_revoke},
+	{"POST", "/api/v1/pre-enrollments", REG_ROLE_ADMIN, "preenrollment.create",
+	 reg_preenroll_create},
+	{"GET", "/api/v1/pre-enrollments", REG_ROLE_READ, NULL, reg_preenroll_list},
+	{"DELETE", "/api/v1/pre-enrollments/*", REG_ROLE_ADMIN, "preenrollment.revoke",
+	 reg_preenroll_revoke},
+	{"GET", "/api/v1/devices", REG_ROLE_READ, NULL, reg_device_list},
+	{"GET", "/api/v1/devices/*", REG_ROLE_READ, NULL, reg_device_get},
+	{"DELETE", "/api/v1/devices/*", REG_ROLE_ADMIN, "device.unenroll", reg_device_delete},
+	{"POST", "/api/v1/devices/*/commands", REG_ROLE_ADMIN, "command.create",
+	 reg_cmd_device_create},
+	{"GET", "/api/v1/devices/*/commands", REG_ROLE_READ, NULL, reg_cmd_device_history},
+	{"POST", "/api/v1/commands", REG_ROLE_ADMIN, "command.create", reg_cmd_bulk_create},
+	{"GET", "/api/v1/commands/*", REG_ROLE_READ, NULL, reg_cmd_get},
+	{"GET", "/api/v1/groups", REG_ROLE_READ, NULL, reg_group_list_all},
+	{"POST", "/api/v1/groups", REG_ROLE_ADMIN, "group.create", reg_group_create},
+	{"PATCH", "/api/v1/groups/*", REG_ROLE_ADMIN, "group.rename", reg_group_rename},
+	{"DELETE", "/api/v1/groups/*", REG_ROLE_ADMIN, "group.delete", reg_group_delete},
+	{"POST", "/api/v1/groups/*/devices", REG_ROLE_ADMIN, "group.add", reg_group_add},
+	{"GET", "/api/v1/groups/*/devices", REG_ROLE_READ, NULL, reg_group_list},
+	{"DELETE", "/api/v1/groups/*/devices/*", REG_ROLE_ADMIN, "group.remove", reg_group_remove},
+	{"GET", "/api/v1/audit", REG_ROLE_READ, NULL, reg_audit_list},
+	{"GET", "/api/v1/stats", REG_ROLE_READ, NULL, reg_stats},
 };
 
 /* Matches the first plen bytes of path against pat, where each '*' stands for one
- * non-empty segment shorter than cap; the first such segment is copied into arg ("" if
- * the pattern has none). A longer segment never matches, so an id is never truncated
- * into another one. */
-static int s_match(const char *pat, const char *path, size_t plen, char *arg, size_t cap)
+ * non-empty segment shorter than cap; the first two such segments are copied into arg and
+ * arg2 ("" if the pattern has fewer). A longer segment never matches, so an id is never
+ * truncated into another one. */
+static int s_match(const char *pat, const char *path, size_t plen, char *arg, char *arg2,
+		   size_t cap)
 {
 	const char *p = path, *end = path + plen;
-	int have_arg = 0;
-	arg[0] = '\0';
+	int nargs = 0;
+	arg[0] = arg2[0] = '\0';
 	for (; *pat; pat++) {
 		if (*pat == '*') {
 			const char *seg = p;
@@ -263,11 +194,12 @@ static int s_match(const char *pat, const char *path, size_t plen, char *arg, si
 			size_t n = (size_t)(p - seg);
 			if (n == 0 || n >= cap)
 				return 0;
-			if (!have_arg) {
-				memcpy(arg, seg, n);
-				arg[n] = '\0';
-				have_arg = 1;
+			if (nargs < 2) {
+				char *dst = nargs ? arg2 : arg;
+				memcpy(dst, seg, n);
+				dst[n] = '\0';
 			}
+			nargs++;
 		} else if (p >= end || *p++ != *pat) {
 			return 0;
 		}
@@ -275,16 +207,11 @@ static int s_match(const char *pat, const char *path, size_t plen, char *arg, si
 	return p == end;
 }
 
-/* Bearer token check in constant time. */
-static int s_authorized(reg_t *self, const mdm_msg_t *req)
+static void s_call_reset(reg_t *self, const mdm_msg_t *req)
 {
-	const char *h = mdm_req_header(req, "Authorization");
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
-		return 0;
-	const char *tok = h + 7;
-	while (*tok == ' ')
-		tok++;
-	return mdm_ct_equal(tok, strlen(tok), self->admin_token, strlen(self->admin_token));
+	json_decref(self->call.detail);
+	memset(&self->call, 0, sizeof self->call);
+	self->call.req = req;
 }
 
 int reg_api(const mdm_msg_t *req, mdm_reply_t *rep, void *ctx)
@@ -292,34 +219,65 @@ int reg_api(const mdm_msg_t *req, mdm_reply_t *rep, void *ctx)
 	reg_t *self = ctx;
 	const char *method = mdm_req_header(req, "method");
 	const char *path = mdm_req_header(req, "path");
+	s_call_reset(self, req);
 	if (!method || !path) {
 		reg_error(rep, MDM_E_BAD_REQUEST, "request without method or path");
 		return 0;
 	}
-	if (!s_authorized(self, req)) {
-		mdm_reply_header(rep, "WWW-Authenticate", "Bearer");
-		reg_error(rep, MDM_E_AUTHENTICATION, "missing or wrong bearer token");
+	if (req->body_len > REG_MAX_BODY) {
+		reg_error(rep, MDM_E_TOO_LARGE, "request body larger than 65536 bytes");
 		return 0;
+	}
+	if (!self->indexed) {
+		mdm_err_t e = {0};
+		if (mdm_store_index_ensure(self->store, &e) >= 0)
+			self->indexed = 1;
 	}
 	size_t plen = strlen(path);
 	while (plen > 1 && path[plen - 1] == '/')
 		plen--;
+	char arg[256], arg2[256];
+	const reg_route_t *route = NULL;
 	int path_known = 0;
-	for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++) {
-		char arg[256];
-		if (!s_match(s_routes[i].path, path, plen, arg, sizeof arg))
+	for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0] && route == NULL; i++) {
+		if (!s_match(s_routes[i].path, path, plen, arg, arg2, sizeof arg))
 			continue;
 		path_known = 1;
-		if (strcmp(method, s_routes[i].method) != 0)
-			continue;
-		return s_routes[i].fn(self, req, strchr(s_routes[i].path, '*') ? arg : NULL, rep);
+		if (strcmp(method, s_routes[i].method) == 0)
+			route = &s_routes[i];
 	}
-	if (path_known) {
-		mdm_reply_json(rep, 405,
-			       json_pack("{s:{s:s,s:s}}", "error", "code", "method_not_allowed",
-					 "message", "method not allowed on this resource"));
+	/* who is calling comes before whether the path exists: no probing without a token */
+	if ((route == NULL || route->role != REG_ROLE_NONE) && reg_authenticate(self, req, rep) != 0)
+		return 0;
+	if (route == NULL) {
+		if (path_known)
+			reg_error_as(rep, 405, "method_not_allowed", "method not allowed on this resource");
+		else
+			reg_error(rep, MDM_E_NOT_FOUND, "no such resource");
 		return 0;
 	}
-	reg_error(rep, MDM_E_NOT_FOUND, "no such resource");
-	return 0;
+	if (self->call.role < route->role) {
+		reg_error_as(rep, 403, "forbidden",
+			     self->call.role == REG_ROLE_READ
+				     ? "this token is read-only"
+				     : "this route is for administrators");
+		if (route->action) {
+			char what[400];
+			snprintf(what, sizeof what, "%s %.*s", method, (int)plen, path);
+			reg_audit_note(self, what, json_pack("{s:s}", "denied", route->action));
+			reg_audit_write(self, "access.denied", 403);
+		}
+		return 0;
+	}
+	snprintf(self->call.arg2, sizeof self->call.arg2, "%s", arg2);
+	int rc = route->fn(self, req, strchr(route->path, '*') ? arg : NULL, rep);
+	/* a change that happened, and every login attempt the handler judged (it names the
+	 * action then): a refused request changed nothing and records nothing */
+	if (route->action && (rep->status < 400 || self->call.action[0])) {
+		if (self->call.target[0] == '\0' && strchr(route->path, '*'))
+			snprintf(self->call.target, sizeof self->call.target, "%s", arg);
+		reg_audit_write(self, self->call.action[0] ? self->call.action : route->action,
+				rep->status);
+	}
+	return rc;
 }

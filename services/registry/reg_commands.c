@@ -1,5 +1,5 @@
 /* reg_commands.c -- admin API for device management: queue commands for one device, many
- * devices or a group, read them back, unenroll a device, group membership. */
+ * devices or a group, read them back, unenroll a device, groups and their members. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,8 +93,12 @@ int reg_cmd_device_create(reg_t *self, const mdm_msg_t *req, const char *id, mdm
 	if (built) {
 		mdm_err_t err = {0};
 		json_t *cmd = s_queue_one(self, id, body, built, &err);
-		if (cmd)
+		if (cmd) {
+			reg_audit_note(self, id,
+				       json_pack("{s:O?,s:O?}", "type", json_object_get(cmd, "type"),
+						 "command_id", json_object_get(cmd, "id")));
 			mdm_reply_json(rep, 201, cmd);
+		}
 		else
 			mdm_reply_error(rep, &err);
 	}
@@ -180,18 +184,6 @@ static int s_device_ids(json_t *devices, mdm_reply_t *rep)
 	return rc;
 }
 
-/* A group name from a path or a body: 1 to 120 bytes, no control characters, no '/'. */
-static int s_group_name_ok(const char *name)
-{
-	size_t n = strlen(name);
-	if (n == 0 || n > 120)
-		return 0;
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		if (*p < 0x20 || *p == 0x7f || *p == '/')
-			return 0;
-	return 1;
-}
-
 /* POST /api/v1/commands: {"devices": [ids]} or {"group": name}, and "command". The command
  * is checked once, before anything is queued; then one command per device. Devices that
  * cannot take it (unknown, not enrolled) are listed in "errors"; a storage failure stops
@@ -216,9 +208,9 @@ int reg_cmd_bulk_create(reg_t *self, const mdm_msg_t *req, const char *arg, mdm_
 	}
 	if (devices && s_device_ids(devices, rep) != 0)
 		goto done;
-	if (group && !s_group_name_ok(group)) {
+	if (group && !reg_group_name_ok(group)) {
 		reg_error(rep, MDM_E_BAD_REQUEST,
-			  "\"group\" must be 1 to 120 characters without '/' or control characters");
+			  "\"group\" must be 1 to 64 of A-Z a-z 0-9 space _ . -");
 		goto done;
 	}
 	if ((built = s_build(self, command, "command: ", rep)) == NULL)
@@ -254,10 +246,20 @@ int reg_cmd_bulk_create(reg_t *self, const mdm_msg_t *req, const char *arg, mdm_
 			fatal = err;
 		json_array_append_new(errors, s_error_entry(id, fatal.code ? &fatal : &err));
 	}
-	if (fatal.code != MDM_OK && json_array_size(cmds) == 0)
+	if (fatal.code != MDM_OK && json_array_size(cmds) == 0) {
 		mdm_reply_error(rep, &fatal);
-	else
+	} else {
+		char target[160];
+		if (group)
+			snprintf(target, sizeof target, "group %s", group);
+		else
+			snprintf(target, sizeof target, "%zu device(s)", json_array_size(devices));
+		reg_audit_note(self, target,
+			       json_pack("{s:O?,s:I,s:I}", "type", json_object_get(built, "type"),
+					 "queued", (json_int_t)json_array_size(cmds), "errors",
+					 (json_int_t)json_array_size(errors)));
 		mdm_reply_json(rep, 201, json_pack("{s:O,s:O}", "commands", cmds, "errors", errors));
+	}
 done:
 	json_decref(cmds);
 	json_decref(errors);
@@ -292,6 +294,7 @@ int reg_device_delete(reg_t *self, const mdm_msg_t *req, const char *id, mdm_rep
 	const char *state = json_string_value(json_object_get(dev, "state"));
 	int enrolled = state && !strcmp(state, "enrolled");
 	json_decref(dev);
+	reg_audit_note(self, id, json_pack("{s:b}", "force", force));
 	if (force) {
 		if (mdm_store_device_unenroll(self->store, id, "admin", time(NULL), &err) != 0)
 			mdm_reply_error(rep, &err);
@@ -343,9 +346,8 @@ int reg_device_delete(reg_t *self, const mdm_msg_t *req, const char *id, mdm_rep
  * ones are listed in "errors". */
 int reg_group_add(reg_t *self, const mdm_msg_t *req, const char *name, mdm_reply_t *rep)
 {
-	if (!s_group_name_ok(name)) {
-		reg_error(rep, MDM_E_BAD_REQUEST,
-			  "group names are 1 to 120 characters without '/' or control characters");
+	if (!reg_group_name_ok(name)) {
+		reg_error(rep, MDM_E_BAD_REQUEST, "group names are 1 to 64 of A-Z a-z 0-9 space _ . -");
 		return 0;
 	}
 	json_t *body = reg_body(req, rep);
@@ -379,11 +381,14 @@ int reg_group_add(reg_t *self, const mdm_msg_t *req, const char *name, mdm_reply
 			fatal = err;
 		json_array_append_new(errors, s_error_entry(id, fatal.code ? &fatal : &err));
 	}
-	if (fatal.code != MDM_OK && json_array_size(added) == 0)
+	if (fatal.code != MDM_OK && json_array_size(added) == 0) {
 		mdm_reply_error(rep, &fatal);
-	else
+	} else {
+		reg_audit_note(self, name, json_pack("{s:I,s:I}", "added", (json_int_t)json_array_size(added),
+						     "errors", (json_int_t)json_array_size(errors)));
 		mdm_reply_json(rep, 200, json_pack("{s:s,s:O,s:O}", "group", name, "added", added,
 						   "errors", errors));
+	}
 	json_decref(added);
 	json_decref(errors);
 	json_decref(body);
@@ -393,7 +398,7 @@ int reg_group_add(reg_t *self, const mdm_msg_t *req, const char *name, mdm_reply
 int reg_group_list(reg_t *self, const mdm_msg_t *req, const char *name, mdm_reply_t *rep)
 {
 	mdm_err_t err = {0};
-	json_t *members = s_group_name_ok(name) ? mdm_store_group_members(self->store, name, &err)
+	json_t *members = reg_group_name_ok(name) ? mdm_store_group_members(self->store, name, &err)
 						: NULL;
 	if (members == NULL && err.code == MDM_OK)
 		mdm_err_set(&err, MDM_E_NOT_FOUND, "no such group");
@@ -401,5 +406,107 @@ int reg_group_list(reg_t *self, const mdm_msg_t *req, const char *name, mdm_repl
 		mdm_reply_error(rep, &err);
 	else
 		mdm_reply_json(rep, 200, json_pack("{s:s,s:o}", "group", name, "devices", members));
+	return 0;
+}
+
+/* GET /groups: every group with its number of devices, by name. */
+int reg_group_list_all(reg_t *self, const mdm_msg_t *req, const char *arg, mdm_reply_t *rep)
+{
+	mdm_err_t err = {0};
+	json_t *list = mdm_store_group_list(self->store, &err);
+	if (list == NULL)
+		mdm_reply_error(rep, &err);
+	else
+		mdm_reply_json(rep, 200, json_pack("{s:o}", "groups", list));
+	return 0;
+}
+
+/* A {"name": ...} body with a valid group name; NULL with a 400 reply otherwise. The
+ * returned string lives as long as *body. */
+static const char *s_name_body(const mdm_msg_t *req, mdm_reply_t *rep, json_t **body)
+{
+	const char *name = NULL;
+	json_error_t jerr;
+	*body = reg_body(req, rep);
+	if (*body == NULL)
+		return NULL;
+	if (json_unpack_ex(*body, &jerr, JSON_STRICT, "{s:s}", "name", &name)) {
+		reg_bad_fields(rep, &jerr);
+		return NULL;
+	}
+	if (!reg_group_name_ok(name)) {
+		reg_error(rep, MDM_E_BAD_REQUEST, "group names are 1 to 64 of A-Z a-z 0-9 space _ . -");
+		return NULL;
+	}
+	return name;
+}
+
+int reg_group_create(reg_t *self, const mdm_msg_t *req, const char *arg, mdm_reply_t *rep)
+{
+	json_t *body = NULL;
+	const char *name = s_name_body(req, rep, &body);
+	mdm_err_t err = {0};
+	if (name == NULL)
+		;
+	else if (mdm_store_group_create(self->store, name, &err) != 0)
+		mdm_reply_error(rep, &err);
+	else {
+		reg_audit_note(self, name, NULL);
+		mdm_reply_json(rep, 201, json_pack("{s:s,s:i}", "name", name, "devices", 0));
+	}
+	json_decref(body);
+	return 0;
+}
+
+/* PATCH /groups/{name} {"name": new}: the members go with the name. */
+int reg_group_rename(reg_t *self, const mdm_msg_t *req, const char *name, mdm_reply_t *rep)
+{
+	if (!reg_group_name_ok(name)) {
+		reg_error(rep, MDM_E_NOT_FOUND, "no such group");
+		return 0;
+	}
+	json_t *body = NULL;
+	const char *to = s_name_body(req, rep, &body);
+	mdm_err_t err = {0};
+	if (to == NULL)
+		;
+	else if (mdm_store_group_rename(self->store, name, to, &err) != 0)
+		mdm_reply_error(rep, &err);
+	else {
+		json_t *members = mdm_store_group_members(self->store, to, &err);
+		reg_audit_note(self, name, json_pack("{s:s}", "name", to));
+		mdm_reply_json(rep, 200, json_pack("{s:s,s:I}", "name", to, "devices",
+						   (json_int_t)json_array_size(members)));
+		json_decref(members);
+	}
+	json_decref(body);
+	return 0;
+}
+
+int reg_group_delete(reg_t *self, const mdm_msg_t *req, const char *name, mdm_reply_t *rep)
+{
+	mdm_err_t err = {0};
+	if (!reg_group_name_ok(name))
+		reg_error(rep, MDM_E_NOT_FOUND, "no such group");
+	else if (mdm_store_group_delete(self->store, name, &err) != 0)
+		mdm_reply_error(rep, &err);
+	else
+		reg_no_content(rep);
+	return 0;
+}
+
+/* DELETE /groups/{name}/devices/{id} */
+int reg_group_remove(reg_t *self, const mdm_msg_t *req, const char *name, mdm_reply_t *rep)
+{
+	mdm_err_t err = {0};
+	const char *id = self->call.arg2;
+	if (!reg_group_name_ok(name))
+		reg_error(rep, MDM_E_NOT_FOUND, "no such group");
+	else if (mdm_store_group_remove(self->store, name, id, &err) != 0)
+		mdm_reply_error(rep, &err);
+	else {
+		reg_audit_note(self, name, json_pack("{s:s}", "device", id));
+		reg_no_content(rep);
+	}
 	return 0;
 }

@@ -56,7 +56,8 @@ start_redis() {
 	mkdir -p "$MDM_DATA_DIR/redis"
 	start_proc redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
 		--dir "$MDM_DATA_DIR/redis" --appendonly yes --save "" --daemonize no
-	wait_until "redis up" redis ping
+	# PONG, not just an answer: a restarted Redis says LOADING while it reads its files
+	wait_until "redis up" bash -c "[ \"\$(redis-cli -p $REDIS_PORT ping)\" = PONG ]"
 }
 
 start_service() { start_proc "$1" "$BIN/mdm-${2:-$1}"; }

@@ -1,0 +1,1005 @@
+/* test_store_admin.c -- libs/store console calls (mdm_store_admin.c) against a real redis-server started by the test: administrators, sessions, API tokens, failed-login counters, the audit log, counters kept by the enrollment / unenrollment / command scripts, the device search indexes with filters and cursors, groups, device users, pre-enrollments, and the index rebuild for older data. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mdm_log.h"
+#include "mdm_store.h"
+
+/* ---- the redis-server fixture -------------------------------------------------------- */
+
+static struct {
+	int available; /* redis-server found and answering */
+	pid_t pid;
+	int port;
+	char sock[64];
+	char url[64];
+} s_redis;
+
+static int64_t s_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void s_sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static int s_have_program(const char *name)
+{
+	const char *path = getenv("PATH");
+	char dir[4096], full[4200];
+	snprintf(dir, sizeof dir, "%s", path ? path : "/usr/bin:/bin");
+	for (char *save = NULL, *d = strtok_r(dir, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		snprintf(full, sizeof full, "%s/%s", d, name);
+		if (access(full, X_OK) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int s_free_tcp_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {0};
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t al = sizeof a;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* Starts redis-server on s_redis.port (and the unix socket) and waits for PING. */
+static int s_redis_start(void)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
+			dup2(devnull, STDOUT_FILENO);
+			dup2(devnull, STDERR_FILENO);
+		}
+		char port[16];
+		snprintf(port, sizeof port, "%d", s_redis.port);
+		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--save",
+		       "", "--appendonly", "no", "--daemonize", "no", "--dir", "/tmp", "--unixsocket",
+		       s_redis.sock, "--unixsocketperm", "700", (char *)NULL);
+		_exit(127);
+	}
+	s_redis.pid = pid;
+	int64_t end = s_now_ms() + 5000;
+	while (s_now_ms() < end) {
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			s_redis.pid = 0;
+			return -1;
+		}
+		struct timeval tv = {0, 200000};
+		redisContext *c = redisConnectWithTimeout("127.0.0.1", s_redis.port, tv);
+		if (c && !c->err) {
+			redisReply *r = redisCommand(c, "PING");
+			int ok = r && r->type == REDIS_REPLY_STATUS && !strcmp(r->str, "PONG");
+			if (r)
+				freeReplyObject(r);
+			redisFree(c);
+			if (ok)
+				return 0;
+		} else if (c) {
+			redisFree(c);
+		}
+		s_sleep_ms(20);
+	}
+	return -1;
+}
+
+static void s_redis_kill(void)
+{
+	if (s_redis.pid > 0) {
+		kill(s_redis.pid, SIGKILL);
+		waitpid(s_redis.pid, NULL, 0);
+		s_redis.pid = 0;
+	}
+}
+
+static int s_group_setup(void **state)
+{
+	(void)state;
+	if (!s_have_program("redis-server"))
+		return 0; /* every test skips */
+	s_redis.port = s_free_tcp_port();
+	snprintf(s_redis.sock, sizeof s_redis.sock, "/tmp/mdm-test-store-admin-%ld.sock", (long)getpid());
+	snprintf(s_redis.url, sizeof s_redis.url, "redis://127.0.0.1:%d", s_redis.port);
+	if (s_redis.port > 0 && s_redis_start() == 0)
+		s_redis.available = 1;
+	else
+		s_redis_kill();
+	return 0;
+}
+
+static int s_group_teardown(void **state)
+{
+	(void)state;
+	s_redis_kill();
+	unlink(s_redis.sock);
+	return 0;
+}
+
+/* A raw connection to check what the store wrote, independently of the store. */
+static redisContext *s_raw_ctx;
+
+static redisReply *s_raw(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	redisReply *r = redisvCommand(s_raw_ctx, fmt, ap);
+	va_end(ap);
+	assert_non_null(r);
+	return r;
+}
+
+static long long s_raw_int(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	redisReply *r = redisvCommand(s_raw_ctx, fmt, ap);
+	va_end(ap);
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+	long long v = r->integer;
+	freeReplyObject(r);
+	return v;
+}
+
+static void s_raw_ok(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	redisReply *r = redisvCommand(s_raw_ctx, fmt, ap);
+	va_end(ap);
+	assert_non_null(r);
+	if (r->type == REDIS_REPLY_ERROR)
+		fail_msg("raw redis: %s", r->str);
+	freeReplyObject(r);
+}
+
+static int s_setup(void **state)
+{
+	*state = NULL;
+	if (!s_redis.available)
+		return 0;
+	struct timeval tv = {2, 0};
+	s_raw_ctx = redisConnectWithTimeout("127.0.0.1", s_redis.port, tv);
+	if (s_raw_ctx == NULL || s_raw_ctx->err)
+		return -1;
+	redisReply *r = redisCommand(s_raw_ctx, "FLUSHALL");
+	if (r)
+		freeReplyObject(r);
+	mdm_err_t err = {0};
+	*state = mdm_store_new(s_redis.url, &err);
+	return *state ? 0 : -1;
+}
+
+static int s_teardown(void **state)
+{
+	mdm_store_t *st = *state;
+	mdm_store_destroy(&st);
+	if (s_raw_ctx) {
+		redisFree(s_raw_ctx);
+		s_raw_ctx = NULL;
+	}
+	return 0;
+}
+
+#define S_NEED_REDIS()                                                                      \
+	do {                                                                                \
+		if (!s_redis.available) {                                                   \
+			if (getenv("CI"))                                                   \
+				fail_msg("redis-server not available (CI=true)");           \
+			print_message("skipped: redis-server not available\n");           \
+			skip();                                                             \
+		}                                                                           \
+	} while (0)
+
+
+/* ---- data helpers -------------------------------------------------------------------- */
+
+#define S_T0 1700000000L
+#define S_H64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define S_H64B "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+
+/* Enrolls a device through the real enrollment script; fields: user, platform, name, os. */
+static void s_enroll(mdm_store_t *st, const char *id, const char *user, const char *platform,
+		     const char *name, const char *os, long now)
+{
+	char hw[80], thumb[80];
+	snprintf(hw, sizeof hw, "HW-%s", id);
+	snprintf(thumb, sizeof thumb, "T-%s-%ld", id, now);
+	json_t *d = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "device_id", id, "hwdevid",
+			      hw, "cert_thumbprint", thumb, "cert_serial", "SER", "cert_not_after",
+			      "1900000000", "user", user, "platform", platform, "device_name", name,
+			      "os_version", os);
+	mdm_err_t err = {0};
+	if (mdm_store_enroll(st, d, MDM_SPEND_NONE, NULL, NULL, 0, (time_t)now, &err) != 0)
+		fail_msg("enroll %s: %s", id, err.text);
+	json_decref(d);
+}
+
+static const char *s_hget(const char *key, const char *field)
+{
+	static char out[4096];
+	redisReply *r = s_raw("HGET %s %s", key, field);
+	snprintf(out, sizeof out, "%s", r->type == REDIS_REPLY_STRING ? r->str : "(nil)");
+	freeReplyObject(r);
+	return out;
+}
+
+/* The device ids of a search page as "a,b,c"; next cursor copied to next (or ""). */
+static const char *s_find(mdm_store_t *st, mdm_device_filter_t f, char *next, size_t ncap)
+{
+	static char out[4096];
+	mdm_err_t err = {0};
+	if (f.limit == 0)
+		f.limit = 50;
+	json_t *page = mdm_store_device_find(st, &f, &err);
+	if (page == NULL)
+		fail_msg("find: %s", err.text);
+	out[0] = '\0';
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(page, "devices"), i, d)
+		snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", i ? "," : "",
+			 json_string_value(json_object_get(d, "device_id")));
+	const char *n = json_string_value(json_object_get(page, "next"));
+	if (next)
+		snprintf(next, ncap, "%s", n ? n : "");
+	json_decref(page);
+	return out;
+}
+
+/* Walks every page of a search; returns all ids joined. */
+static const char *s_find_all(mdm_store_t *st, mdm_device_filter_t f, int *pages)
+{
+	static char all[8192];
+	char next[512] = "";
+	all[0] = '\0';
+	*pages = 0;
+	do {
+		f.cursor = next[0] ? next : NULL;
+		char cur[512];
+		snprintf(cur, sizeof cur, "%s", next);
+		f.cursor = cur[0] ? cur : NULL;
+		const char *ids = s_find(st, f, next, sizeof next);
+		if (ids[0])
+			snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", all[0] ? "," : "",
+				 ids);
+		(*pages)++;
+		assert_true(*pages < 100);
+	} while (next[0]);
+	return all;
+}
+
+static long long s_stat(json_t *stats, const char *a, const char *b)
+{
+	return json_integer_value(json_object_get(json_object_get(json_object_get(stats, "devices"), a), b));
+}
+
+/* ---- administrators, sessions, tokens --------------------------------------------------- */
+
+static void test_admin_create_get_list_delete(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	mdm_err_t err = {0};
+	assert_int_equal(mdm_store_admin_create(st, "Ann@Example.com", "HASH-A", "admin", S_T0, &err), 0);
+	assert_int_equal(mdm_store_admin_create(st, "bob@example.com", "HASH-B", "read-only", S_T0 + 1, &err), 0);
+	assert_int_equal(mdm_store_admin_create(st, "ANN@example.com", "X", "admin", S_T0, &err), -1);
+	assert_int_equal(err.code, MDM_E_CONFLICT);
+	json_t *a = mdm_store_admin_get(st, "ann@EXAMPLE.com", &err);
+	assert_non_null(a);
+	assert_string_equal(json_string_value(json_object_get(a, "pwhash")), "HASH-A");
+	assert_string_equal(json_string_value(json_object_get(a, "email")), "ann@example.com");
+	json_decref(a);
+	mdm_err_clear(&err);
+	json_t *l = mdm_store_admin_list(st, &err);
+	char *text = json_dumps(l, JSON_COMPACT);
+	assert_string_equal(text, "[{\"email\":\"ann@example.com\",\"role\":\"admin\",\"created_at\":1700000000},"
+				  "{\"email\":\"bob@example.com\",\"role\":\"read-only\",\"created_at\":1700000001}]");
+	free(text);
+	json_decref(l);
+	/* deleting an administrator ends its sessions */
+	assert_int_equal(mdm_store_asession_create(st, S_H64, "bob@example.com", "read-only", S_T0, 3600, &err), 0);
+	json_t *who = mdm_store_whois(st, S_H64, &err);
+	assert_non_null(who);
+	assert_string_equal(json_string_value(json_object_get(who, "kind")), "session");
+	assert_string_equal(json_string_value(json_object_get(who, "role")), "read-only");
+	assert_int_equal(json_integer_value(json_object_get(who, "expires_at")), S_T0 + 3600);
+	json_decref(who);
+	assert_int_equal(mdm_store_admin_delete(st, "BOB@example.com", &err), 0);
+	assert_null(mdm_store_whois(st, S_H64, &err));
+	assert_int_equal(err.code, MDM_E_NOT_FOUND);
+	assert_int_equal(s_raw_int("EXISTS mdm:asess:" S_H64), 0);
+	assert_int_equal(s_raw_int("EXISTS mdm:asessions:bob@example.com"), 0);
+	mdm_err_clear(&err);
+	assert_int_equal(mdm_store_admin_delete(st, "bob@example.com", &err), -1);
+	assert_int_equal(err.code, MDM_E_NOT_FOUND);
+	mdm_err_clear(&err);
+	assert_null(mdm_store_admin_get(st, "nobody@example.com", &err));
+	assert_int_equal(err.code, MDM_E_NOT_FOUND);
+	/* a session needs its administrator */
+	mdm_err_clear(&err);
+	assert_int_equal(mdm_store_asession_create(st, S_H64B, "nobody@example.com", "admin", S_T0, 60, &err), -1);
+	assert_int_equal(err.code, MDM_E_NOT_FOUND);
+}
+
+static void test_sessions_expire_and_logout(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	mdm_err_t err = {0};
+	assert_int_equal(mdm_store_admin_create(st, "ann@example.com", "H", "admin", S_T0, &err), 0);
+	assert_int_equal(mdm_store_asession_create(st, S_H64, "ann@example.com", "admin", S_T0, 1, &err), 0);
+	long long ttl = s_raw_int("TTL mdm:asess:" S_H64);
+	assert_true(ttl == 1 || ttl == 0);
+	s_raw_ok("PEXPIRE mdm:asess:" S_H64 " 1");
+	usleep(20000);
+	assert_null(mdm_store_whois(st, S_H64, &err));
+	assert_int_equal(err.code, MDM_E_NOT_FOUND);
+	mdm_err_clear(&err);
+	assert_int_equal(mdm_store_asession_create(st, S_H64B, "ann@example.com", "admin", S_T0, 600, &err), 0);
+	json_t *who = mdm_store_whois(st, S_H64B, &err);
+	assert_non_null(who);
+	json_decref(who);
+	/* the stale member of the administrator's session set was pruned */
+	assert_int_equal(s_raw_int("SCARD mdm:asessions:ann@example.com"), 1);
+	assert_int_equal(mdm_store_asession_delete(st, S_H64B, &err), 0);
+	assert_null(mdm_store_whois(st, S_H64B, &err));
+	assert_int_equal(s_raw_int("SCARD mdm:asessions:ann@example.com"), 0);
+	mdm_err_clear(&err);
+	assert_int_equal(mdm_store_asession_delete(st, S_H64B, &err), 0); /* harmless */
+	assert_int_equal(mdm_store_asession_delete(st, "not-a-hash", &err), -1);
+}
+
+static void test_api_tokens(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	mdm_err_t err = {0};
+	assert_int_equal(mdm_store_apitoken_create(st, S_H64B, "ci", "admin", "bootstrap", S_T0 + 5, &err), 0);
+	assert_int_equal(mdm_store_apitoken_create(st, S_H64, "grafana", "read-only", "ann@example.com", S_T0, &err), 0);
+	json_t *l = mdm_store_apitoken_list(st, &err);
+	char *text = json_dumps(l, JSON_COMPACT);
+	assert_string_equal(text, "[{\"id\":\"0123456789abcdef\",\"name\":\"grafana\",\"role\":\"read-only\",\"created_at\":1700000000},"
+				  "{\"id\":\"fedcba9876543210\",\"name\":\"ci\",\"role\":\"admin\",\"created_at\":1700000005}]");
+	free(text);
+	json_decref(l);
+	assert_string_equal(s_hget("mdm:apitok:" S_H64, "created_by"), "ann@example.com");
+	json_t *who = mdm_store_whois(st, S_H64, &err);
+	assert_non_null(who);
+	assert_string_equal(json_string_value(json_object_get(who, "kind")), "api");
+	assert_string_equal(json_string_value(json_object_get(who, "name")), "grafana");
+	assert_string_equal(json_string_value(json_object_get(who, "id")), "0123456789abcdef");
+	json_decref(who);
+	assert_int_equal(mdm_store_apitoken_delete(st, "0123456789abcdef", &err), 0);
+	assert_null(mdm_store_whois(st, S_H64, &err));
+	mdm_err_clear(&err);
+	assert_int_equal(mdm_store_apitoken_delete(st, "0123456789abcdef", &err), -1);
+	assert_int_equal(err.code, MDM_E_NOT_FOUND);
+	l = mdm_store_apitoken_list(st, &err);
+	assert_int_equal(json_array_size(l), 1);
+	json_decref(l);
+}
+
+static void test_login_failures_per_account_and_address(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	mdm_err_t err = {0};
+	long a, at, r, rt;
+	assert_int_equal(mdm_store_login_failures(st, "Ann@example.com", "10.0.0.1", &a, &at, &r, &rt, &err), 0);
+	assert_int_equal(a + at + r + rt, 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(mdm_store_login_failure_add(st, "ann@example.com", "10.0.0.1", 900, &err), 0);
+	assert_int_equal(mdm_store_login_failure_add(st, "bob@example.com", "10.0.0.1", 900, &err), 0);
+	assert_int_equal(mdm_store_login_failures(st, "ANN@example.com", "10.0.0.1", &a, &at, &r, &rt, &err), 0);
+	assert_int_equal(a, 3);
+	assert_int_equal(r, 4);
+	assert_true(at > 890 && at <= 900 && rt > 890 && rt <= 900);
+	mdm_store_login_failures_clear(st, "ann@example.com");
+	assert_int_equal(mdm_store_login_failures(st, "ann@example.com", "10.0.0.1", &a, &at, &r, &rt, &err), 0);
+	assert_int_equal(a, 0);
+	assert_int_equal(r, 4); /* the address keeps its count */
+	assert_int_equal(mdm_store_login_failures(st, "ann@example.com", "10.0.0.2", &a, &at, &r, &rt, &err), 0);
+	assert_int_equal(r, 0);
+}
+
+/* ---- audit ----------------------------------------------------------------------------- */
+
+static void s_audit(mdm_store_t *st, long at, const char *actor, const char *action, const char *target)
+{
+	mdm_err_t err = {0};
+	json_t *ev = json_pack("{s:I,s:s,s:s,s:s,s:s,s:{s:i},s:s}", "at", (json_int_t)at, "actor", actor,
+			       "role", "admin", "action", action, "target", target, "detail", "status", 201,
+			       "remote_addr", "127.0.0.1");
+	if (mdm_store_audit_add(st, ev, &err) != 0)
+		fail_msg("audit add: %s", err.text);
+	json_decref(ev);
+}
+
+/* The targets of an audit page as "a,b,c"; next copied. */
+static const char *s_audit_page(mdm_store_t *st, mdm_audit_filter_t f, char *next, size_t ncap)
+{
+	static char out[2048];
+	mdm_err_t err = {0};
+	json_t *page = mdm_store_audit_list(st, &f, &err);
+	if (page == NULL)
+		fail_msg("audit list: %s", err.text);
+	out[0] = '\0';
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(page, "events"), i, e)
+		snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", i ? "," : "",
+			 json_string_value(json_object_get(e, "target")));
+	const char *n = json_string_value(json_object_get(page, "next"));
+	snprintf(next, ncap, "%s", n ? n : "");
+	json_decref(page);
+	return out;
+}
+
+static void test_audit_newest_first_filters_and_pages(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	char next[64], cur[64];
+	s_audit(st, S_T0, "ann", "user.create", "u1");
+	s_audit(st, S_T0 + 10, "bob", "user.create", "u2");
+	s_audit(st, S_T0 + 20, "ann", "group.create", "g1");
+	s_audit(st, S_T0 + 30, "ann", "user.create", "u3");
+	s_audit(st, S_T0 + 40, "bootstrap", "token.create", "t1");
+	mdm_audit_filter_t f = {.limit = 50};
+	assert_string_equal(s_audit_page(st, f, next, sizeof next), "t1,u3,g1,u2,u1");
+	assert_string_equal(next, "");
+	/* the stored shape */
+	mdm_err_t err = {0};
+	f.limit = 1;
+	json_t *page = mdm_store_audit_list(st, &f, &err);
+	json_t *e = json_array_get(json_object_get(page, "events"), 0);
+	assert_int_equal(json_integer_value(json_object_get(e, "at")), S_T0 + 40);
+	assert_string_equal(json_string_value(json_object_get(e, "remote_addr")), "127.0.0.1");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(e, "detail"), "status")), 201);
+	assert_non_null(json_string_value(json_object_get(e, "id")));
+	json_decref(page);
+	/* pages from the stream */
+	f.limit = 2;
+	assert_string_equal(s_audit_page(st, f, next, sizeof next), "t1,u3");
+	snprintf(cur, sizeof cur, "%s", next);
+	f.cursor = cur;
+	assert_string_equal(s_audit_page(st, f, next, sizeof next), "g1,u2");
+	snprintf(cur, sizeof cur, "%s", next);
+	assert_string_equal(s_audit_page(st, f, next, sizeof next), "u1");
+	assert_string_equal(next, "");
+	/* by actor, by action, both; pages through an index */
+	mdm_audit_filter_t fa = {.actor = "ann", .limit = 50};
+	assert_string_equal(s_audit_page(st, fa, next, sizeof next), "u3,g1,u1");
+	fa.limit = 1;
+	assert_string_equal(s_audit_page(st, fa, next, sizeof next), "u3");
+	snprintf(cur, sizeof cur, "%s", next);
+	fa.cursor = cur;
+	assert_string_equal(s_audit_page(st, fa, next, sizeof next), "g1");
+	mdm_audit_filter_t fb = {.action = "user.create", .limit = 50};
+	assert_string_equal(s_audit_page(st, fb, next, sizeof next), "u3,u2,u1");
+	mdm_audit_filter_t fc = {.actor = "ann", .action = "user.create", .limit = 50};
+	assert_string_equal(s_audit_page(st, fc, next, sizeof next), "u3,u1");
+	/* time window, inclusive */
+	mdm_audit_filter_t fd = {.since = S_T0 + 10, .until = S_T0 + 30, .limit = 50};
+	assert_string_equal(s_audit_page(st, fd, next, sizeof next), "u3,g1,u2");
+	fd.actor = "ann";
+	assert_string_equal(s_audit_page(st, fd, next, sizeof next), "u3,g1");
+	mdm_audit_filter_t fe = {.actor = "nobody", .limit = 5};
+	assert_string_equal(s_audit_page(st, fe, next, sizeof next), "");
+	/* bad input */
+	mdm_audit_filter_t bad = {.cursor = "x-1", .limit = 5};
+	assert_null(mdm_store_audit_list(st, &bad, &err));
+	assert_int_equal(err.code, MDM_E_BAD_REQUEST);
+	mdm_err_clear(&err);
+	bad.cursor = NULL;
+	bad.limit = 501;
+	assert_null(mdm_store_audit_list(st, &bad, &err));
+	assert_int_equal(err.code, MDM_E_BAD_REQUEST);
+}
+
+/* ---- counters -------------------------------------------------------------------------- */
+
+static void test_counters_follow_enrollment_unenrollment_and_commands(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	mdm_err_t err = {0};
+	long now = S_T0 + 7200 + 10; /* 2 hours into the window */
+	s_enroll(st, "D1", "a@x.y", "windows", "PC-1", "10.0", now - 7200);
+	s_enroll(st, "D2", "a@x.y", "windows", "PC-2", "10.0", now);
+	s_enroll(st, "D3", "b@x.y", "windows-8.1", "PC-3", "6.3", now);
+	/* re-enrollment of D3 as another platform moves its counter */
+	s_enroll(st, "D3", "b@x.y", "windows", "PC-3", "10.0", now);
+	assert_int_equal(mdm_store_device_unenroll(st, "D1", "admin", now, &err), 0);
+	assert_int_equal(mdm_store_device_unenroll(st, "D1", "admin", now, &err), 0); /* again: no change */
+	assert_int_equal(mdm_store_cmd_create(st, "D2", "c1", "lock", "{}", "[]", now, 60, &err), 0);
+	assert_int_equal(mdm_store_cmd_create(st, "D2", "c2", "lock", "{}", "[]", now, 60, &err), 0);
+	assert_int_equal(mdm_store_cmd_create(st, "D2", "c3", "lock", "{}", "[]", now, 60, &err), 0);
+	assert_int_equal(mdm_store_cmd_finish(st, "c1", 1, "200", NULL, now, &err), 0);
+	assert_int_equal(mdm_store_cmd_finish(st, "c1", 0, "500", NULL, now, &err), 0); /* already final */
+	assert_int_equal(mdm_store_cmd_finish(st, "c2", 0, "405", NULL, now, &err), 0);
+	assert_int_equal(mdm_store_stats_session(st, now, &err), 0);
+	assert_int_equal(mdm_store_stats_session(st, now - 3600, &err), 0);
+	assert_int_equal(mdm_store_stats_session(st, now - 3600, &err), 0);
+	json_t *s = mdm_store_stats(st, now, &err);
+	assert_non_null(s);
+	assert_int_equal(s_stat(s, "by_state", "enrolled"), 2);
+	assert_int_equal(s_stat(s, "by_state", "unenrolled"), 1);
+	assert_int_equal(s_stat(s, "by_platform", "windows"), 3);
+	assert_null(json_object_get(json_object_get(json_object_get(s, "devices"), "by_platform"), "windows-8.1"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(s, "devices"), "total")), 3);
+	json_t *eh = json_object_get(json_object_get(s, "enrollments"), "per_hour");
+	assert_int_equal(json_array_size(eh), 48);
+	json_t *last = json_array_get(eh, 47);
+	assert_int_equal(json_integer_value(json_object_get(last, "t")), now - now % 3600);
+	assert_int_equal(json_integer_value(json_object_get(last, "n")), 3);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(eh, 45), "n")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(eh, 0), "t")), now - now % 3600 - 47 * 3600);
+	json_t *ed = json_object_get(json_object_get(s, "enrollments"), "per_day");
+	assert_int_equal(json_array_size(ed), 30);
+	/* D1 was enrolled on the day before (now is 24 minutes into a UTC day) */
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(ed, 29), "n")), 3);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(ed, 28), "n")), 1);
+	json_t *sh = json_object_get(json_object_get(s, "sessions"), "per_hour");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(sh, 47), "n")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(sh, 46), "n")), 2);
+	json_t *c = json_object_get(s, "commands");
+	assert_int_equal(json_integer_value(json_object_get(c, "queued")), 3);
+	assert_int_equal(json_integer_value(json_object_get(c, "done")), 1);
+	assert_int_equal(json_integer_value(json_object_get(c, "failed")), 1);
+	json_decref(s);
+	/* buckets expire just after the window they are shown in */
+	char key[64];
+	snprintf(key, sizeof key, "mdm:st:enr:h:%ld", now - now % 3600);
+	long long ttl = s_raw_int("TTL %s", key);
+	assert_true(ttl > 48 * 3600 && ttl <= 50 * 3600);
+}
+
+static void test_replaced_device_moves_state(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	mdm_err_t err = {0};
+	s_enroll(st, "OLD", "a@x.y", "windows", "PC", "10.0", S_T0);
+	/* the same hardware under another id replaces OLD */
+	json_t *d = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "device_id", "NEW", "hwdevid", "HW-OLD",
+			      "cert_thumbprint", "TNEW", "cert_serial", "S", "cert_not_after", "1900000000",
+			      "platform", "windows", "user", "a@x.y");
+	assert_int_equal(mdm_store_enroll(st, d, MDM_SPEND_NONE, NULL, NULL, 0, S_T0 + 1, &err), 0);
+	json_decref(d);
+	assert_string_equal(s_hget("mdm:dev:OLD", "state"), "replaced");
+	json_t *s = mdm_store_stats(st, S_T0 + 1, &err);
+	assert_int_equal(s_stat(s, "by_state", "enrolled"), 1);
+	assert_int_equal(s_stat(s, "by_state", "replaced"), 1);
+	json_decref(s);
+	char next[256];
+	mdm_device_filter_t f = {.state = "replaced"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "OLD");
+	f.state = "enrolled";
+	assert_string_equal(s_find(st, f, next, sizeof next), "NEW");
+}
+
+/* ---- device search --------------------------------------------------------------------- */
+
+static void s_fleet(mdm_store_t *st)
+{
+	s_enroll(st, "DEV-01", "alice@example.com", "windows", "Reception-PC", "10.0.19045", S_T0 + 1);
+	s_enroll(st, "DEV-02", "alice@example.com", "windows", "Kiosk-Lobby", "10.0.22631", S_T0 + 2);
+	s_enroll(st, "DEV-03", "bob@example.com", "windows-8.1", "Old-Tablet", "6.3.9600", S_T0 + 3);
+	s_enroll(st, "DEV-04", "bob@example.com", "windows", "KIOSK-Hall", "10.0.22631", S_T0 + 3);
+	s_enroll(st, "DEV-05", "carol@example.com", "windows", "Laptop", "10.0.22631", S_T0 + 5);
+	mdm_err_t err = {0};
+	json_t *u = json_pack("{s:s}", "last_seen", "1700000100");
+	assert_int_equal(mdm_store_device_update(st, "DEV-01", u, &err), 0);
+	json_object_set_new(u, "last_seen", json_string("1700000200"));
+	assert_int_equal(mdm_store_device_update(st, "DEV-02", u, &err), 0);
+	json_object_set_new(u, "last_seen", json_string("1700000300"));
+	assert_int_equal(mdm_store_device_update(st, "DEV-04", u, &err), 0);
+	json_decref(u);
+	assert_int_equal(mdm_store_device_unenroll(st, "DEV-05", "admin", S_T0 + 6, &err), 0);
+}
+
+static void test_find_filters(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	s_fleet(st);
+	char next[256];
+	mdm_device_filter_t f = {0};
+	/* newest enrollment first; equal times by id, descending */
+	assert_string_equal(s_find(st, f, next, sizeof next), "DEV-05,DEV-04,DEV-03,DEV-02,DEV-01");
+	assert_string_equal(next, "");
+	f.user = "ALICE@example.com";
+	assert_string_equal(s_find(st, f, next, sizeof next), "DEV-02,DEV-01");
+	f.platform = "windows";
+	f.user = "bob@example.com";
+	assert_string_equal(s_find(st, f, next, sizeof next), "DEV-04");
+	f = (mdm_device_filter_t){.state = "unenrolled"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "DEV-05");
+	f = (mdm_device_filter_t){.state = "enrolled", .os_version = "10.0.22631"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "DEV-04,DEV-02");
+	f = (mdm_device_filter_t){.q = "kiosk"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "DEV-04,DEV-02");
+	f = (mdm_device_filter_t){.q = "dev-0"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "DEV-05,DEV-04,DEV-03,DEV-02,DEV-01");
+	f = (mdm_device_filter_t){.q = "KIOSK", .user = "bob@example.com"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "DEV-04");
+	/* last_seen: after is inclusive, before exclusive; never seen matches neither */
+	f = (mdm_device_filter_t){.seen_after = 1700000200};
+	assert_string_equal(s_find(st, f, next, sizeof next), "DEV-04,DEV-02");
+	f = (mdm_device_filter_t){.seen_before = 1700000200};
+	assert_string_equal(s_find(st, f, next, sizeof next), "DEV-01");
+	f = (mdm_device_filter_t){.seen_after = 1700000100, .seen_before = 1700000300, .user = "alice@example.com"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "DEV-02,DEV-01");
+	/* nothing matches */
+	f = (mdm_device_filter_t){.user = "nobody@example.com"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "");
+	f = (mdm_device_filter_t){.platform = "android"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "");
+	f = (mdm_device_filter_t){.q = "zzz"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "");
+	assert_string_equal(next, "");
+	/* a device's name change (update) moves its search text */
+	mdm_err_t err = {0};
+	json_t *u = json_pack("{s:s}", "device_name", "Renamed-Box");
+	assert_int_equal(mdm_store_device_update(st, "DEV-03", u, &err), 0);
+	json_decref(u);
+	f = (mdm_device_filter_t){.q = "renamed"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "DEV-03");
+	f = (mdm_device_filter_t){.q = "tablet"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "");
+	/* re-enrollment drops last_seen with the old record */
+	s_enroll(st, "DEV-01", "alice@example.com", "windows", "Reception-PC", "10.0.19045", S_T0 + 9);
+	f = (mdm_device_filter_t){.seen_before = 1700000200};
+	assert_string_equal(s_find(st, f, next, sizeof next), "");
+}
+
+static void test_find_pages_with_cursor(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	s_fleet(st);
+	char next[256];
+	int pages;
+	/* walk path (no equality filter) and small-set path (a user) page alike */
+	mdm_device_filter_t f = {.limit = 2};
+	assert_string_equal(s_find(st, f, next, sizeof next), "DEV-05,DEV-04");
+	assert_true(next[0] != '\0');
+	assert_string_equal(s_find_all(st, f, &pages), "DEV-05,DEV-04,DEV-03,DEV-02,DEV-01");
+	assert_int_equal(pages, 3);
+	f.limit = 1;
+	assert_string_equal(s_find_all(st, f, &pages), "DEV-05,DEV-04,DEV-03,DEV-02,DEV-01");
+	f = (mdm_device_filter_t){.limit = 1, .platform = "windows"};
+	assert_string_equal(s_find_all(st, f, &pages), "DEV-05,DEV-04,DEV-02,DEV-01");
+	assert_int_equal(pages, 4);
+	f = (mdm_device_filter_t){.limit = 1, .q = "kiosk"};
+	assert_string_equal(s_find_all(st, f, &pages), "DEV-04,DEV-02");
+	/* a device re-enrolled while paging moves to the front: the walk goes on from where the
+	 * cursor was and never repeats a device */
+	f = (mdm_device_filter_t){.limit = 2};
+	s_find(st, f, next, sizeof next);
+	s_enroll(st, "DEV-04", "bob@example.com", "windows", "KIOSK-Hall", "10.0.22631", S_T0 + 50);
+	f.cursor = next;
+	assert_string_equal(s_find(st, f, next, sizeof next), "DEV-03,DEV-02");
+	/* cursors this server never gave */
+	mdm_err_t err = {0};
+	const char *bad[] = {"zz", "3132", "3a41", "41", "313a", "12345"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		mdm_device_filter_t b = {.limit = 5, .cursor = bad[i]};
+		mdm_err_clear(&err);
+		if (mdm_store_device_find(st, &b, &err) != NULL || err.code != MDM_E_BAD_REQUEST)
+			fail_msg("cursor %s accepted", bad[i]);
+	}
+	mdm_device_filter_t b = {.limit = 0};
+	mdm_err_clear(&err);
+	assert_null(mdm_store_device_find(st, &b, &err));
+	assert_int_equal(err.code, MDM_E_BAD_REQUEST);
+}
+
+/* More candidates than one call may walk: short pages, each with a cursor, still find
+ * every match exactly once. */
+static void test_find_walk_budget_resumes(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	/* 20000 devices written the way enrollment indexes them; two match q */
+	s_raw_ok("EVAL %s 0", "for i = 1, 20000 do\n"
+			      "  local id = string.format('FAKE-%05d', i)\n"
+			      "  redis.call('HSET', 'mdm:dev:' .. id, 'device_id', id, 'state', 'enrolled',\n"
+			      "    'device_name', (i == 7 or i == 15000) and 'needle' or 'hay')\n"
+			      "  redis.call('ZADD', 'mdm:devices', 1700000000 + i, id)\n"
+			      "  redis.call('ZADD', 'mdm:ix:state:enrolled', 1700000000 + i, id)\n"
+			      "  if i % 2 == 0 then redis.call('ZADD', 'mdm:ix:platform:windows', 1700000000 + i, id) end\n"
+			      "  if i % 3 == 0 then redis.call('ZADD', 'mdm:ix:user:u@x.y', 1700000000 + i, id) end\n"
+			      "  redis.call('HSET', 'mdm:ix:name', id, string.lower(id .. '\\n' .. ((i == 7 or i == 15000) and 'needle' or 'hay')))\n"
+			      "end\n"
+			      "return 1");
+	int pages;
+	mdm_device_filter_t f = {.limit = 10, .q = "needle"};
+	assert_string_equal(s_find_all(st, f, &pages), "FAKE-15000,FAKE-00007");
+	assert_true(pages >= 2);
+	f = (mdm_device_filter_t){.limit = 3, .state = "enrolled"};
+	char next[256];
+	assert_string_equal(s_find(st, f, next, sizeof next), "FAKE-20000,FAKE-19999,FAKE-19998");
+	/* the walked index is the smallest; the others still filter */
+	f = (mdm_device_filter_t){.limit = 3, .state = "enrolled", .platform = "windows", .user = "u@x.y"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "FAKE-19998,FAKE-19992,FAKE-19986");
+	f.cursor = next;
+	assert_string_equal(s_find(st, f, next, sizeof next), "FAKE-19980,FAKE-19974,FAKE-19968");
+}
+
+/* ---- groups, users, pre-enrollments ---------------------------------------------------- */
+
+static void test_groups_crud(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	mdm_err_t err = {0};
+	s_enroll(st, "D1", "a@x.y", "windows", "n", "10", S_T0);
+	s_enroll(st, "D2", "a@x.y", "windows", "n", "10", S_T0);
+	assert_int_equal(mdm_store_group_create(st, "Lobby", &err), 0);
+	assert_int_equal(mdm_store_group_create(st, "Lobby", &err), -1);
+	assert_int_equal(err.code, MDM_E_CONFLICT);
+	mdm_err_clear(&err);
+	assert_int_equal(mdm_store_group_add(st, "Lobby", "D1", &err), 0);
+	assert_int_equal(mdm_store_group_add(st, "Lobby", "D2", &err), 0);
+	assert_int_equal(mdm_store_group_add(st, "Other", "D1", &err), 0); /* created by adding */
+	json_t *l = mdm_store_group_list(st, &err);
+	char *text = json_dumps(l, JSON_COMPACT);
+	assert_string_equal(text, "[{\"name\":\"Lobby\",\"devices\":2},{\"name\":\"Other\",\"devices\":1}]");
+	free(text);
+	json_decref(l);
+	json_t *g = mdm_store_device_groups(st, "D1", &err);
+	text = json_dumps(g, JSON_COMPACT);
+	assert_string_equal(text, "[\"Lobby\",\"Other\"]");
+	free(text);
+	json_decref(g);
+	assert_int_equal(mdm_store_group_rename(st, "Lobby", "Other", &err), -1);
+	assert_int_equal(err.code, MDM_E_CONFLICT);
+	mdm_err_clear(&err);
+	assert_int_equal(mdm_store_group_rename(st, "Nope", "X", &err), -1);
+	assert_int_equal(err.code, MDM_E_NOT_FOUND);
+	mdm_err_clear(&err);
+	assert_int_equal(mdm_store_group_rename(st, "Lobby", "Front Desk", &err), 0);
+	json_t *m = mdm_store_group_members(st, "Front Desk", &err);
+	assert_int_equal(json_array_size(m), 2);
+	json_decref(m);
+	assert_int_equal(s_raw_int("EXISTS mdm:group:Lobby"), 0);
+	assert_int_equal(mdm_store_group_remove(st, "Front Desk", "D2", &err), 0);
+	assert_int_equal(mdm_store_group_remove(st, "Front Desk", "D2", &err), -1);
+	assert_int_equal(err.code, MDM_E_NOT_FOUND);
+	mdm_err_clear(&err);
+	assert_int_equal(mdm_store_group_remove(st, "Front Desk", "D1", &err), 0);
+	/* an empty group is still a group */
+	l = mdm_store_group_list(st, &err);
+	text = json_dumps(l, JSON_COMPACT);
+	assert_string_equal(text, "[{\"name\":\"Front Desk\",\"devices\":0},{\"name\":\"Other\",\"devices\":1}]");
+	free(text);
+	json_decref(l);
+	assert_int_equal(mdm_store_group_rename(st, "Front Desk", "Empty", &err), 0);
+	assert_int_equal(mdm_store_group_delete(st, "Empty", &err), 0);
+	assert_int_equal(mdm_store_group_delete(st, "Empty", &err), -1);
+	assert_int_equal(err.code, MDM_E_NOT_FOUND);
+	mdm_err_clear(&err);
+	assert_int_equal(mdm_store_group_delete(st, "Other", &err), 0);
+	g = mdm_store_device_groups(st, "D1", &err);
+	assert_int_equal(json_array_size(g), 0);
+	json_decref(g);
+}
+
+static void test_preenrollment_group_and_listing(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	mdm_err_t err = {0};
+	assert_int_equal(mdm_store_preenroll_create(st, S_H64, "Kim@Example.com", "KIOSK-1", "Lobby", S_T0, 600, &err), 0);
+	assert_int_equal(mdm_store_preenroll_create(st, S_H64B, "lee@example.com", NULL, NULL, S_T0 + 1, 600, &err), 0);
+	json_t *l = mdm_store_preenroll_list(st, S_T0 + 2, &err);
+	char *text = json_dumps(l, JSON_COMPACT);
+	assert_string_equal(text, "[{\"id\":\"fedcba9876543210\",\"email\":\"lee@example.com\",\"device_name\":null,\"group\":null,\"created_at\":1700000001,\"expires_at\":1700000601},"
+				  "{\"id\":\"0123456789abcdef\",\"email\":\"kim@example.com\",\"device_name\":\"KIOSK-1\",\"group\":\"Lobby\",\"created_at\":1700000000,\"expires_at\":1700000600}]");
+	free(text);
+	json_decref(l);
+	assert_null(strstr(s_hget("mdm:preids", "0123456789abcdef"), "(nil)"));
+	/* enrolling with the secret spends it and puts the device in its group */
+	json_t *d = json_pack("{s:s,s:s,s:s,s:s,s:s}", "device_id", "KD", "hwdevid", "KH",
+			      "cert_thumbprint", "KT", "cert_serial", "S", "cert_not_after", "1900000000");
+	assert_int_equal(mdm_store_enroll(st, d, MDM_SPEND_PREENROLL, S_H64, "kim@example.com", 0, S_T0 + 3, &err), 0);
+	json_decref(d);
+	json_t *m = mdm_store_group_members(st, "Lobby", &err);
+	assert_int_equal(json_array_size(m), 1);
+	json_decref(m);
+	l = mdm_store_group_list(st, &err);
+	assert_int_equal(json_array_size(l), 1);
+	json_decref(l);
+	l = mdm_store_preenroll_list(st, S_T0 + 4, &err);
+	assert_int_equal(json_array_size(l), 1); /* the spent one is pruned */
+	json_decref(l);
+	assert_int_equal(s_raw_int("ZCARD mdm:pres"), 1);
+	/* revoke by id: the secret no longer exists */
+	assert_int_equal(mdm_store_preenroll_revoke(st, "fedcba9876543210", &err), 0);
+	assert_int_equal(s_raw_int("EXISTS mdm:pre:" S_H64B), 0);
+	assert_int_equal(mdm_store_preenroll_revoke(st, "fedcba9876543210", &err), -1);
+	assert_int_equal(err.code, MDM_E_NOT_FOUND);
+	/* an expired one is not listed */
+	mdm_err_clear(&err);
+	assert_int_equal(mdm_store_preenroll_create(st, S_H64, "kim@example.com", NULL, NULL, S_T0, 60, &err), 0);
+	l = mdm_store_preenroll_list(st, S_T0 + 61, &err);
+	assert_int_equal(json_array_size(l), 0);
+	json_decref(l);
+}
+
+static void test_users_list_and_revoke(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	mdm_err_t err = {0};
+	assert_int_equal(mdm_store_user_create(st, "Zed@example.com", "H", S_T0, &err), 0);
+	assert_int_equal(mdm_store_user_create(st, "amy@example.com", "H", S_T0 + 1, &err), 0);
+	assert_int_equal(mdm_store_preenroll_create(st, S_H64, "zed@example.com", NULL, NULL, S_T0, 600, &err), 0);
+	json_t *l = mdm_store_user_list(st, &err);
+	char *text = json_dumps(l, JSON_COMPACT);
+	assert_string_equal(text, "[{\"email\":\"amy@example.com\",\"created_at\":1700000001},"
+				  "{\"email\":\"zed@example.com\",\"created_at\":1700000000}]");
+	free(text);
+	json_decref(l);
+	assert_int_equal(mdm_store_user_revoke(st, "ZED@example.com", &err), 0);
+	char out[64];
+	assert_int_equal(mdm_store_user_pwhash(st, "zed@example.com", out, sizeof out, &err), 1);
+	assert_int_equal(s_raw_int("EXISTS mdm:pre:" S_H64), 0); /* its pending secret too */
+	assert_int_equal(mdm_store_user_revoke(st, "zed@example.com", &err), -1);
+	assert_int_equal(err.code, MDM_E_NOT_FOUND);
+	mdm_err_clear(&err);
+	l = mdm_store_user_list(st, &err);
+	assert_int_equal(json_array_size(l), 1);
+	json_decref(l);
+}
+
+/* ---- rebuild for data written before the indexes -------------------------------------- */
+
+static void test_index_ensure_builds_once(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	mdm_err_t err = {0};
+	/* records as an older version wrote them: no index, no counter */
+	s_raw_ok("HSET mdm:dev:OLD1 device_id OLD1 state enrolled platform windows user A@x.y device_name Box last_seen 1700000050");
+	s_raw_ok("HSET mdm:dev:OLD2 device_id OLD2 state unenrolled platform windows user b@x.y device_name Other");
+	s_raw_ok("ZADD mdm:devices 1700000000 OLD1 1700000001 OLD2");
+	s_raw_ok("HSET mdm:user:old@x.y email old@x.y pwhash H created_at 1600000000");
+	s_raw_ok("SADD mdm:group:Legacy OLD1");
+	s_raw_ok("HSET mdm:pre:" S_H64 " email old@x.y created_at 1700000000 expires_at 1900000000");
+	assert_int_equal(mdm_store_index_ensure(st, &err), 1);
+	assert_int_equal(mdm_store_index_ensure(st, &err), 0);
+	json_t *s = mdm_store_stats(st, S_T0, &err);
+	assert_int_equal(s_stat(s, "by_state", "enrolled"), 1);
+	assert_int_equal(s_stat(s, "by_state", "unenrolled"), 1);
+	assert_int_equal(s_stat(s, "by_platform", "windows"), 2);
+	json_decref(s);
+	char next[256];
+	mdm_device_filter_t f = {.user = "a@x.y"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "OLD1");
+	f = (mdm_device_filter_t){.seen_after = 1};
+	assert_string_equal(s_find(st, f, next, sizeof next), "OLD1");
+	f = (mdm_device_filter_t){.q = "other"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "OLD2");
+	json_t *l = mdm_store_user_list(st, &err);
+	assert_int_equal(json_array_size(l), 1);
+	json_decref(l);
+	l = mdm_store_group_list(st, &err);
+	assert_int_equal(json_array_size(l), 1);
+	json_decref(l);
+	l = mdm_store_preenroll_list(st, S_T0, &err);
+	assert_int_equal(json_array_size(l), 1);
+	json_decref(l);
+	/* a second rebuild (version key lost) counts nothing twice */
+	s_raw_ok("DEL mdm:ix:version");
+	assert_int_equal(mdm_store_index_ensure(st, &err), 1);
+	s = mdm_store_stats(st, S_T0, &err);
+	assert_int_equal(s_stat(s, "by_platform", "windows"), 2);
+	json_decref(s);
+}
+
+/* Runs last: the new calls report MDM_E_UNAVAILABLE while Redis is down. */
+static void test_redis_down_is_unavailable(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	s_redis_kill();
+	long a, b, c, d;
+#define S_DOWN(call)                                                                        \
+	do {                                                                                \
+		mdm_err_t e = {0};                                                          \
+		int failed = (call);                                                        \
+		if (!failed || e.code != MDM_E_UNAVAILABLE)                                 \
+			fail_msg("%s: expected MDM_E_UNAVAILABLE, got %s", #call,           \
+				 mdm_code_name(e.code));                                    \
+	} while (0)
+	mdm_device_filter_t f = {.limit = 5};
+	mdm_audit_filter_t af = {.limit = 5};
+	json_t *ev = json_pack("{s:i,s:s,s:s}", "at", 1, "actor", "a", "action", "x");
+	S_DOWN(mdm_store_admin_create(st, "a@b.c", "H", "admin", S_T0, &e) == -1);
+	S_DOWN(mdm_store_admin_get(st, "a@b.c", &e) == NULL);
+	S_DOWN(mdm_store_admin_list(st, &e) == NULL);
+	S_DOWN(mdm_store_whois(st, S_H64, &e) == NULL);
+	S_DOWN(mdm_store_login_failures(st, "a", "b", &a, &b, &c, &d, &e) == -1);
+	S_DOWN(mdm_store_audit_add(st, ev, &e) == -1);
+	S_DOWN(mdm_store_audit_list(st, &af, &e) == NULL);
+	S_DOWN(mdm_store_stats(st, S_T0, &e) == NULL);
+	S_DOWN(mdm_store_device_find(st, &f, &e) == NULL);
+	S_DOWN(mdm_store_group_list(st, &e) == NULL);
+	S_DOWN(mdm_store_user_list(st, &e) == NULL);
+	S_DOWN(mdm_store_preenroll_list(st, S_T0, &e) == NULL);
+	S_DOWN(mdm_store_index_ensure(st, &e) == -1);
+#undef S_DOWN
+	json_decref(ev);
+	redisFree(s_raw_ctx);
+	s_raw_ctx = NULL;
+	s_redis.available = 0;
+}
+
+int main(void)
+{
+	mdm_log_init("test_store_admin", MDM_LOG_ERR);
+#define S_T(fn) cmocka_unit_test_setup_teardown(fn, s_setup, s_teardown)
+	const struct CMUnitTest tests[] = {
+		S_T(test_admin_create_get_list_delete),
+		S_T(test_sessions_expire_and_logout),
+		S_T(test_api_tokens),
+		S_T(test_login_failures_per_account_and_address),
+		S_T(test_audit_newest_first_filters_and_pages),
+		S_T(test_counters_follow_enrollment_unenrollment_and_commands),
+		S_T(test_replaced_device_moves_state),
+		S_T(test_find_filters),
+		S_T(test_find_pages_with_cursor),
+		S_T(test_find_walk_budget_resumes),
+		S_T(test_groups_crud),
+		S_T(test_preenrollment_group_and_listing),
+		S_T(test_users_list_and_revoke),
+		S_T(test_index_ensure_builds_once),
+		S_T(test_redis_down_is_unavailable),
+	};
+#undef S_T
+	return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
+}
