@@ -111,8 +111,14 @@ test: build $(BROWSER_DEPS)
 	./tests/run-unit.sh $(BUILD)
 	./tests/e2e/run.sh $(BUILD)
 
-bench: build
-	@if [ -x bench/run.sh ]; then ./bench/run.sh $(BUILD); else echo "bench: not yet written (issue 5)"; fi
+# bare civetweb HTTPS server: the physical limit the management throughput is compared to
+BENCH_BIN := $(BUILD)/bench/https-baseline
+$(BENCH_BIN): bench/https_baseline.c $(CW_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CW_OBJ) -lssl -lcrypto -ldl
+
+bench: build $(BENCH_BIN)
+	./bench/run.sh $(BUILD)
 
 clean:
 	rm -rf build build-san tests/out

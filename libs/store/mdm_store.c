@@ -406,6 +406,7 @@ int mdm_store_token_spent(mdm_store_t *self, const char *jti, mdm_err_t *err)
 
 /* KEYS: device, device list, hw index, new cert, spend key ("" when none).
  * ARGV: spend kind, spend arg (email | ttl), now, then field/value pairs. */
+#define S_PRE_PREFIX_LEN "8" /* strlen(MDM_KEY_PREENROLL_PREFIX): "mdm:pre:" */
 static const char s_enroll_lua[] =
 	MDM_STORE_IX_LUA MDM_STORE_STATS_LUA
 	"local kind, now = ARGV[1], ARGV[3]\n"
@@ -416,6 +417,10 @@ static const char s_enroll_lua[] =
 	"  if email ~= ARGV[2] then return redis.error_reply('SPENT enrollment secret issued for another user') end\n"
 	"  grp = redis.call('HGET', KEYS[5], 'group')\n"
 	"  redis.call('DEL', KEYS[5])\n"
+	/* a spent secret leaves the pending list at once (no scan of spent entries later) */
+	"  local pid = string.sub(KEYS[5], " S_PRE_PREFIX_LEN " + 1, " S_PRE_PREFIX_LEN " + 16)\n"
+	"  redis.call('ZREM', '" MDM_KEY_PREENROLLS "', pid)\n"
+	"  redis.call('HDEL', '" MDM_KEY_PREENROLL_IDS "', pid)\n"
 	"elseif kind == 'tok' then\n"
 	"  if not redis.call('SET', KEYS[5], now, 'NX', 'EX', ARGV[2]) then\n"
 	"    return redis.error_reply('SPENT login token already used') end\n"

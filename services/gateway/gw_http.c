@@ -362,6 +362,7 @@ static struct mg_context *s_start(gw_http_t *self, gw_listener_t *l, long port, 
 				     "request_timeout_ms", "30000",
 				     "ssl_verify_peer", "no",
 				     "ssl_protocol_version", "4",
+				     "tcp_nodelay", "1", /* headers and body are two writes: no Nagle stall */
 				     NULL};
 	const char *opts_mgmt[] = {"listening_ports", ports,
 				   "num_threads", threads,
@@ -374,6 +375,7 @@ static struct mg_context *s_start(gw_http_t *self, gw_listener_t *l, long port, 
 				   "ssl_default_verify_paths", "no",
 				   "ssl_verify_depth", "2",
 				   "ssl_protocol_version", "4",
+				     "tcp_nodelay", "1", /* headers and body are two writes: no Nagle stall */
 				   NULL};
 	struct mg_callbacks cb;
 	memset(&cb, 0, sizeof cb);
