@@ -208,20 +208,19 @@ static int s_read_header(mdm_soap_req_t *req, xmlNodePtr header)
  * DOCTYPE callback means no declaration is ever read. The error callback is set on this
  * context only (never the process-global handlers), so concurrent parses in other threads
  * and other libraries' libxml2 use are not affected. */
-mdm_soap_req_t *mdm_soap_parse(const char *buf, size_t len, mdm_err_t *err)
+xmlDocPtr mdm_xml_read(const char *buf, size_t len, const char *what, mdm_err_t *err)
 {
-	mdm_soap_req_t *req = NULL;
 	xmlParserCtxtPtr ctxt = NULL;
 	xmlDocPtr doc = NULL;
 	s_guard_t guard = {0};
 
 	mdm_soap_init();
 	if (buf == NULL || len == 0) {
-		mdm_err_set(err, MDM_E_MESSAGE_FORMAT, "empty request body");
+		mdm_err_set(err, MDM_E_MESSAGE_FORMAT, "empty %s", what);
 		goto error;
 	}
 	if (len > INT_MAX) {
-		mdm_err_set(err, MDM_E_MESSAGE_FORMAT, "request body too large");
+		mdm_err_set(err, MDM_E_MESSAGE_FORMAT, "%s too large", what);
 		goto error;
 	}
 	ctxt = xmlNewParserCtxt();
@@ -258,6 +257,23 @@ mdm_soap_req_t *mdm_soap_parse(const char *buf, size_t len, mdm_err_t *err)
 		mdm_err_set(err, MDM_E_MESSAGE_FORMAT, "malformed XML (line %d): %s", e ? e->line : 0, msg);
 		goto error;
 	}
+	xmlFreeParserCtxt(ctxt);
+	return doc;
+
+error:
+	if (doc)
+		xmlFreeDoc(doc);
+	if (ctxt)
+		xmlFreeParserCtxt(ctxt);
+	return NULL;
+}
+
+mdm_soap_req_t *mdm_soap_parse(const char *buf, size_t len, mdm_err_t *err)
+{
+	mdm_soap_req_t *req = NULL;
+	xmlDocPtr doc = mdm_xml_read(buf, len, "request body", err);
+	if (doc == NULL)
+		return NULL;
 
 	xmlNodePtr env = xmlDocGetRootElement(doc);
 	const char *env_ns = NULL;
@@ -295,15 +311,12 @@ mdm_soap_req_t *mdm_soap_parse(const char *buf, size_t len, mdm_err_t *err)
 		mdm_err_set(err, MDM_E_INTERNAL, "out of memory");
 		goto error;
 	}
-	xmlFreeParserCtxt(ctxt);
 	return req;
 
 error:
 	mdm_soap_req_destroy(&req);
 	if (doc)
 		xmlFreeDoc(doc);
-	if (ctxt)
-		xmlFreeParserCtxt(ctxt);
 	return NULL;
 }
 

@@ -66,6 +66,13 @@ typedef struct mdm_soap_req_t {
 void mdm_soap_init(void);
 void mdm_soap_cleanup(void);
 
+/* Parses XML from memory the one safe way every module uses: no network, no DTD (a DOCTYPE
+ * stops the parser at once), no entities but the predefined ones, errors kept in this parse
+ * (thread-safe). Caller frees the document (xmlFreeDoc). NULL with MDM_E_MESSAGE_FORMAT
+ * ("empty <what>", "XML with a DTD or entities is refused", "malformed XML (line N): ...")
+ * or MDM_E_INTERNAL. `what` names the input in messages ("request body", "message"). */
+xmlDocPtr mdm_xml_read(const char *buf, size_t len, const char *what, mdm_err_t *err);
+
 /* Parses a SOAP 1.2 (or 1.1) envelope. Returns NULL and MDM_E_MESSAGE_FORMAT for malformed
  * XML, a DTD or any non-predefined entity, a root that is not an Envelope, or a missing or
  * empty Body. Safe to call from several threads at once; libxml2 prints nothing. Caller owns

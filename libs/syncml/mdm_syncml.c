@@ -10,47 +10,10 @@
 #include <libxml/xmlerror.h>
 
 #include "mdm_log.h"
-#include "mdm_soap.h" /* mdm_soap_init, mdm_xml_text, mdm_xml_attr, mdm_xml_ascii */
+#include "mdm_soap.h" /* mdm_xml_read, mdm_xml_text, mdm_xml_attr, mdm_xml_ascii */
 #include "mdm_syncml_int.h"
 
 /* ---- safe XML reading ---------------------------------------------------------------- */
-
-/* The same guard as mdm_soap_parse (see there for why SAX overrides and not options
- * alone): a DOCTYPE stops the parser before any declaration is read, an entity reference
- * that is not predefined stops it too, and diagnostics stay in this context. */
-typedef struct {
-	int refused;
-} s_guard_t;
-
-static void s_refuse(void *ctx)
-{
-	xmlParserCtxtPtr ctxt = ctx;
-	if (ctxt && ctxt->_private)
-		((s_guard_t *)ctxt->_private)->refused = 1;
-	xmlStopParser(ctxt);
-}
-
-static void s_on_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
-			 const xmlChar *system_id)
-{
-	s_refuse(ctx);
-}
-
-static xmlEntityPtr s_on_entity(void *ctx, const xmlChar *name)
-{
-	s_refuse(ctx);
-	return NULL;
-}
-
-static void s_on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
-			     const xmlChar *system_id, xmlChar *content)
-{
-	s_refuse(ctx);
-}
-
-static void s_on_error(void *data, xmlErrorPtr error)
-{
-}
 
 static int s_is_ws(char c)
 {
@@ -76,62 +39,7 @@ static char *s_trim_dup(const char *s, size_t n)
 
 xmlDocPtr mdm_sml_read_xml_(const char *buf, size_t len, mdm_err_t *err)
 {
-	xmlParserCtxtPtr ctxt = NULL;
-	xmlDocPtr doc = NULL;
-	s_guard_t guard = {0};
-
-	mdm_soap_init();
-	if (buf == NULL || len == 0) {
-		mdm_err_set(err, MDM_E_MESSAGE_FORMAT, "empty message");
-		goto error;
-	}
-	if (len > INT_MAX) {
-		mdm_err_set(err, MDM_E_MESSAGE_FORMAT, "message too large");
-		goto error;
-	}
-	ctxt = xmlNewParserCtxt();
-	if (ctxt == NULL) {
-		mdm_err_set(err, MDM_E_INTERNAL, "out of memory");
-		goto error;
-	}
-	ctxt->_private = &guard;
-	ctxt->sax->internalSubset = s_on_doctype;
-	ctxt->sax->externalSubset = s_on_doctype;
-	ctxt->sax->getEntity = s_on_entity;
-	ctxt->sax->getParameterEntity = s_on_entity;
-	ctxt->sax->entityDecl = s_on_entity_decl;
-	ctxt->sax->serror = s_on_error;
-	ctxt->vctxt.error = NULL;
-	ctxt->vctxt.warning = NULL;
-
-	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
-				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (guard.refused || (doc && (doc->intSubset || doc->extSubset))) {
-		mdm_err_set(err, MDM_E_MESSAGE_FORMAT, "XML with a DTD or entities is refused");
-		goto error;
-	}
-	if (doc == NULL) {
-		xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
-		char msg[160] = "not well-formed";
-		if (e && e->message) {
-			char *t = s_trim_dup(e->message, strlen(e->message));
-			if (t) {
-				mdm_xml_ascii(t, msg, sizeof msg);
-				free(t);
-			}
-		}
-		mdm_err_set(err, MDM_E_MESSAGE_FORMAT, "malformed XML (line %d): %s", e ? e->line : 0, msg);
-		goto error;
-	}
-	xmlFreeParserCtxt(ctxt);
-	return doc;
-
-error:
-	if (doc)
-		xmlFreeDoc(doc);
-	if (ctxt)
-		xmlFreeParserCtxt(ctxt);
-	return NULL;
+	return mdm_xml_read(buf, len, "message", err);
 }
 
 /* ---- tree helpers: local names, any namespace ---------------------------------------- */
