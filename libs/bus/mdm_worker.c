@@ -10,6 +10,7 @@
 
 struct mdm_worker_t {
 	void *zctx;
+	int own_zctx; /* created here (not shared with the process's other workers) */
 	void *sock;
 	char service[32];
 	const mdm_command_t *table;
@@ -70,11 +71,13 @@ const char *mdm_req_header(const mdm_msg_t *req, const char *name)
 	return json_string_value(json_object_get(req->headers, name));
 }
 
-static void *s_connect(mdm_worker_t *self, const char *endpoint)
+static void *s_connect(mdm_worker_t *self, const char *endpoint, const char *ident)
 {
 	void *s = zmq_socket(self->zctx, ZMQ_DEALER);
 	if (s == NULL)
 		return NULL;
+	if (ident && ident[0])
+		zmq_setsockopt(s, ZMQ_ROUTING_ID, ident, strlen(ident));
 	int linger = 0, ivl = 100, ivl_max = 1000;
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
 	zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
@@ -89,14 +92,24 @@ static void *s_connect(mdm_worker_t *self, const char *endpoint)
 mdm_worker_t *mdm_worker_new(const char *endpoint, const char *service,
 			     const mdm_command_t *table, void *ctx)
 {
+	return mdm_worker_new_shared(NULL, NULL, endpoint, service, table, ctx);
+}
+
+mdm_worker_t *mdm_worker_new_shared(void *zctx, const char *ident, const char *endpoint,
+				    const char *service, const mdm_command_t *table, void *ctx)
+{
 	mdm_worker_t *self = calloc(1, sizeof *self);
 	check_mem(self);
 	snprintf(self->service, sizeof self->service, "%s", service);
 	self->table = table;
 	self->ctx = ctx;
-	self->zctx = zmq_ctx_new();
-	check_mem(self->zctx);
-	self->sock = s_connect(self, endpoint);
+	self->zctx = zctx;
+	if (self->zctx == NULL) {
+		self->zctx = zmq_ctx_new();
+		check_mem(self->zctx);
+		self->own_zctx = 1;
+	}
+	self->sock = s_connect(self, endpoint, ident);
 	check(self->sock, "bus: cannot connect to %s: %s", endpoint, zmq_strerror(errno));
 	return self;
 error:
@@ -111,7 +124,7 @@ void mdm_worker_destroy(mdm_worker_t **self_p)
 	mdm_worker_t *self = *self_p;
 	if (self->sock)
 		zmq_close(self->sock);
-	if (self->zctx)
+	if (self->zctx && self->own_zctx)
 		zmq_ctx_term(self->zctx);
 	free(self);
 	*self_p = NULL;

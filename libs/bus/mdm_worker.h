@@ -48,6 +48,13 @@ typedef struct mdm_worker_t mdm_worker_t;
  * worker. Returns NULL on failure. */
 mdm_worker_t *mdm_worker_new(const char *endpoint, const char *service,
 			     const mdm_command_t *table, void *ctx);
+/* The same on a ZeroMQ context shared with other workers of the process (one worker per
+ * thread: a worker's socket is only ever used by the thread that runs it; the context
+ * must outlive the worker). `ident` (may be NULL: ZeroMQ picks one) is the routing
+ * identity, "<process tag>#<n>": the broker counts the workers that share a process tag
+ * as one instance (docs/bus.md). */
+mdm_worker_t *mdm_worker_new_shared(void *zctx, const char *ident, const char *endpoint,
+				    const char *service, const mdm_command_t *table, void *ctx);
 void mdm_worker_destroy(mdm_worker_t **self);
 /* Serves until *stop becomes non-zero (set it from a signal handler). Sends READY, then a
  * HEARTBEAT every heartbeat_ms while idle, and BYE on the way out. Returns 0. */

@@ -420,7 +420,39 @@ void gw_broker_stop(gw_broker_t **self_p)
 	*self_p = NULL;
 }
 
+/* The part of a worker identity that names its process: everything before the last '#'
+ * ("<host>/<pid>/<nonce>#<n>", mdm_worker.c); an identity without '#' (a peer that did not
+ * set one) is a process of its own. */
+static size_t s_process_len(const gw_worker_t *w)
+{
+	for (size_t i = w->ident_len; i > 0; i--)
+		if (w->ident[i - 1] == '#')
+			return i - 1;
+	return w->ident_len;
+}
+
 int gw_broker_instances(gw_broker_t *self, const char *service)
+{
+	int n = 0;
+	pthread_mutex_lock(&self->lock);
+	for (int i = 0; i < self->n_workers; i++) {
+		const gw_worker_t *w = &self->workers[i];
+		if (strcmp(w->service, service) != 0)
+			continue;
+		size_t pl = s_process_len(w);
+		int seen = 0;
+		for (int j = 0; j < i && !seen; j++) {
+			const gw_worker_t *o = &self->workers[j];
+			seen = !strcmp(o->service, service) && s_process_len(o) == pl &&
+			       !memcmp(o->ident, w->ident, pl);
+		}
+		n += !seen;
+	}
+	pthread_mutex_unlock(&self->lock);
+	return n;
+}
+
+int gw_broker_workers(gw_broker_t *self, const char *service)
 {
 	int n = 0;
 	pthread_mutex_lock(&self->lock);

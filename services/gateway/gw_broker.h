@@ -13,7 +13,10 @@ gw_broker_t *gw_broker_start(void *zctx, const char *backend, int queue_timeout_
 			     int heartbeat_ms);
 /* Stops the thread and closes its sockets. */
 void gw_broker_stop(gw_broker_t **self);
-/* Number of live instances of a service (for /healthz); thread-safe snapshot. */
+/* Number of live instances (processes) of a service (for /healthz); thread-safe snapshot.
+ * Workers of one process share the identity prefix before '#' (docs/bus.md). */
 int gw_broker_instances(gw_broker_t *self, const char *service);
+/* Number of live workers of a service (each takes one request at a time). */
+int gw_broker_workers(gw_broker_t *self, const char *service);
 
 #endif

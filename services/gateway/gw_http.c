@@ -268,10 +268,14 @@ static int s_handle(struct mg_connection *conn, void *cbdata)
 
 	if (!strcmp(path, "/healthz") && !strcmp(ri->request_method, "GET")) {
 		static const char *svcs[] = {"discovery", "pki", "registry", "syncml"};
-		json_t *j = json_object();
-		for (size_t i = 0; i < 4; i++)
+		json_t *j = json_object(), *w = json_object();
+		for (size_t i = 0; i < 4; i++) {
 			json_object_set_new(j, svcs[i],
 					    json_integer(gw_broker_instances(l->http->broker, svcs[i])));
+			json_object_set_new(w, svcs[i],
+					    json_integer(gw_broker_workers(l->http->broker, svcs[i])));
+		}
+		json_object_set_new(j, "workers", w);
 		char *body = json_dumps(j, JSON_COMPACT);
 		json_t *h = json_pack("{s:s}", "Content-Type", "application/json");
 		s_send(conn, 200, h, body, strlen(body));

@@ -627,6 +627,7 @@ typedef struct {
 	char name[16];
 	char endpoint[128];
 	char service[32];
+	char ident[64];        /* routing identity ("" = chosen by ZeroMQ) */
 	int sleep_ms;          /* duration of the "sleep" command */
 	atomic_int sleep_once; /* "sleep_once" sleeps 600 ms while this is set, once */
 	atomic_int served;     /* requests handled by this instance */
@@ -687,7 +688,9 @@ static const mdm_command_t s_commands[] = {
 static void *s_worker_main(void *arg)
 {
 	s_worker_t *w = arg;
-	mdm_worker_t *mw = mdm_worker_new(w->endpoint, w->service, s_commands, w);
+	mdm_worker_t *mw = w->ident[0] ? mdm_worker_new_shared(NULL, w->ident, w->endpoint,
+								w->service, s_commands, w)
+				       : mdm_worker_new(w->endpoint, w->service, s_commands, w);
 	if (mw) {
 		mdm_worker_run(mw, &w->stop, 50);
 		mdm_worker_destroy(&mw);
@@ -695,16 +698,23 @@ static void *s_worker_main(void *arg)
 	return NULL;
 }
 
-static s_worker_t *s_worker_start(const char *endpoint, const char *service, const char *name)
+static s_worker_t *s_worker_start_as(const char *endpoint, const char *service, const char *name,
+				     const char *ident)
 {
 	s_worker_t *w = calloc(1, sizeof *w);
 	assert_non_null(w);
+	snprintf(w->ident, sizeof w->ident, "%s", ident ? ident : "");
 	snprintf(w->name, sizeof w->name, "%s", name);
 	snprintf(w->endpoint, sizeof w->endpoint, "%s", endpoint);
 	snprintf(w->service, sizeof w->service, "%s", service);
 	w->sleep_ms = 800;
 	assert_int_equal(pthread_create(&w->thread, NULL, s_worker_main, w), 0);
 	return w;
+}
+
+static s_worker_t *s_worker_start(const char *endpoint, const char *service, const char *name)
+{
+	return s_worker_start_as(endpoint, service, name, NULL);
 }
 
 /* Stops the worker (it sends BYE on the way out) and frees it. */
@@ -1012,6 +1022,39 @@ static void test_instances_are_counted_per_service(void **state)
 	mdm_msg_destroy(&rep);
 }
 
+/* Workers of one process (identities "<process tag>#<n>", mdm_service.c) are one instance
+ * for /healthz, but each is a slot of its own: two requests run at the same time. */
+static void test_workers_of_one_process_count_as_one_instance(void **state)
+{
+	s_bus_t *b = *state;
+	b->w[0] = s_worker_start_as(b->endpoint, "svc", "p1w0", "host/7/beef#0");
+	b->w[1] = s_worker_start_as(b->endpoint, "svc", "p1w1", "host/7/beef#1");
+	b->w[2] = s_worker_start_as(b->endpoint, "svc", "p2w0", "host/8/cafe#0");
+	int64_t t0 = s_now_ms();
+	while (gw_broker_workers(b->broker, "svc") < 3 && s_now_ms() - t0 < 2000)
+		s_sleep_ms(10);
+	assert_int_equal(gw_broker_workers(b->broker, "svc"), 3);
+	assert_int_equal(gw_broker_instances(b->broker, "svc"), 2);
+	/* each slot takes a request of its own: three requests in flight at once (each
+	 * worker sleeps 800 ms while holding one) land on three different workers */
+	s_call_t calls[3];
+	for (int i = 0; i < 3; i++)
+		s_call_start(&calls[i], b->zctx, "sleep", 3000);
+	for (int i = 0; i < 3; i++) {
+		s_call_join(&calls[i]);
+		assert_non_null(calls[i].rep);
+		assert_int_equal(calls[i].rep->status, 200);
+		mdm_msg_destroy(&calls[i].rep);
+	}
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(atomic_load(&b->w[i]->served), 1);
+	s_worker_stop(&b->w[1]);
+	t0 = s_now_ms();
+	while (gw_broker_workers(b->broker, "svc") > 2 && s_now_ms() - t0 < 2000)
+		s_sleep_ms(10);
+	assert_int_equal(gw_broker_instances(b->broker, "svc"), 2); /* p1 still has #0 */
+}
+
 static int s_free_tcp_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -1165,6 +1208,8 @@ int main(void)
 						s_bus_setup, s_bus_teardown),
 		cmocka_unit_test_setup_teardown(test_instances_are_counted_per_service, s_bus_setup,
 						s_bus_teardown),
+		cmocka_unit_test_setup_teardown(test_workers_of_one_process_count_as_one_instance,
+						s_bus_setup, s_bus_teardown),
 		cmocka_unit_test(test_broker_over_tcp_serves_and_refuses_a_taken_port),
 		cmocka_unit_test_setup_teardown(
 			test_heartbeat_crossing_a_dispatch_keeps_the_instance_busy, s_bus_setup,
