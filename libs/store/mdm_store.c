@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <hiredis/hiredis.h>
+#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,13 +151,41 @@ error:
  * returned as is for the caller to interpret. Sentinel mode: a READONLY reply (the master
  * was demoted) counts as a broken connection, and a write not confirmed by a replica
  * (WAIT, mdm_sentinel.h) is MDM_E_UNAVAILABLE without a retry. */
+/* EVAL of a script Redis already has is sent as EVALSHA: the script text (up to a few KB,
+ * with the shared index helpers) is then neither sent nor hashed by Redis on each call.
+ * A NOSCRIPT answer (first use, a restarted or failed-over Redis, SCRIPT FLUSH) sends the
+ * EVAL itself, which also loads the script for the next call. */
+static redisReply *s_command(mdm_store_t *self, int argc, const char **argv, const size_t *lens)
+{
+	enum { MAX = 256 };
+	if (argc < 2 || argc > MAX || lens[0] != 4 || strncasecmp(argv[0], "EVAL", 4) != 0)
+		return redisCommandArgv(self->rc, argc, argv, lens);
+	unsigned char md[SHA_DIGEST_LENGTH];
+	char hex[2 * SHA_DIGEST_LENGTH + 1];
+	SHA1((const unsigned char *)argv[1], lens[1], md);
+	for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	const char *av[MAX];
+	size_t ln[MAX];
+	memcpy(av, argv, (size_t)argc * sizeof *av);
+	memcpy(ln, lens, (size_t)argc * sizeof *ln);
+	av[0] = "EVALSHA", ln[0] = 7;
+	av[1] = hex, ln[1] = 2 * SHA_DIGEST_LENGTH;
+	redisReply *r = redisCommandArgv(self->rc, argc, av, ln);
+	if (r && r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "NOSCRIPT", 8)) {
+		freeReplyObject(r);
+		r = redisCommandArgv(self->rc, argc, argv, lens);
+	}
+	return r;
+}
+
 static redisReply *s_cmdv(mdm_store_t *self, mdm_err_t *err, int argc, const char **argv,
 			  const size_t *lens)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (self->rc == NULL && s_connect(self) != 0)
 			continue;
-		redisReply *r = redisCommandArgv(self->rc, argc, argv, lens);
+		redisReply *r = s_command(self, argc, argv, lens);
 		if (r && self->sentinel && mdm_sentinel_is_readonly(r)) {
 			log_warn("redis: %s", r->str);
 			freeReplyObject(r);
@@ -192,6 +221,7 @@ static redisReply *s_cmdv(mdm_store_t *self, mdm_err_t *err, int argc, const cha
 }
 
 #define S_MAX_ARGS 128
+#define S_SESSION_PREFIX "mdm:sess:" /* MDM_KEY_SESSION up to the device id */
 /* Convenience: NULL-terminated string arguments. */
 static redisReply *s_cmd(mdm_store_t *self, mdm_err_t *err, ...)
 {
@@ -1066,27 +1096,18 @@ static const char s_device_update_lua[] =
 	"ix_move(ix_id(KEYS[1]), o, ix_get(KEYS[1]))\n"
 	"return 1\n";
 
-int mdm_store_device_update(mdm_store_t *self, const char *device_id, json_t *fields,
-			    mdm_err_t *err)
+/* Appends the name/value pairs of `fields` to argv/lens (at most 64 strings, none of the
+ * names only enrollment, renewal and unenrollment may write). 0 or -1 with err. */
+static int s_device_fields(json_t *fields, const char **argv, size_t *lens, int *argc,
+			   mdm_err_t *err)
 {
 	/* what only enrollment, renewal and unenrollment may write */
 	static const char *const owned[] = {"device_id",   "hwdevid",         "state",
 					    "enrolled_at", "first_enrolled_at", "renewed_at",
 					    "unenrolled_at", "unenroll_reason", "replaced_by",
 					    "auth"};
-	char k_dev[300];
-	if (s_id_ok(device_id, S_MAX_DEVICE_ID, "device id", err) != 0 ||
-	    s_key(k_dev, sizeof k_dev, err, MDM_KEY_DEVICE, device_id) != 0)
-		return -1;
 	if (!json_is_object(fields) || json_object_size(fields) > 64)
 		return mdm_err_set(err, MDM_E_BAD_REQUEST, "fields must be an object of at most 64 strings");
-	const char *argv[4 + 2 * 64]; /* EVAL script 1 key, then name/value pairs */
-	size_t lens[4 + 2 * 64];
-	int argc = 0;
-	argv[argc++] = "EVAL";
-	argv[argc++] = s_device_update_lua;
-	argv[argc++] = "1";
-	argv[argc++] = k_dev;
 	const char *name;
 	json_t *value;
 	json_object_foreach(fields, name, value)
@@ -1103,11 +1124,30 @@ int mdm_store_device_update(mdm_store_t *self, const char *device_id, json_t *fi
 			if (!strcmp(name, owned[i]))
 				return mdm_err_set(err, MDM_E_BAD_REQUEST,
 						   "field %s belongs to the enrollment record", name);
-		lens[argc] = nl;
-		argv[argc++] = name;
-		lens[argc] = json_string_length(value);
-		argv[argc++] = json_string_value(value);
+		lens[*argc] = nl;
+		argv[(*argc)++] = name;
+		lens[*argc] = json_string_length(value);
+		argv[(*argc)++] = json_string_value(value);
 	}
+	return 0;
+}
+
+int mdm_store_device_update(mdm_store_t *self, const char *device_id, json_t *fields,
+			    mdm_err_t *err)
+{
+	char k_dev[300];
+	if (s_id_ok(device_id, S_MAX_DEVICE_ID, "device id", err) != 0 ||
+	    s_key(k_dev, sizeof k_dev, err, MDM_KEY_DEVICE, device_id) != 0)
+		return -1;
+	const char *argv[4 + 2 * 64]; /* EVAL script 1 key, then name/value pairs */
+	size_t lens[4 + 2 * 64];
+	int argc = 0;
+	argv[argc++] = "EVAL";
+	argv[argc++] = s_device_update_lua;
+	argv[argc++] = "1";
+	argv[argc++] = k_dev;
+	if (s_device_fields(fields, argv, lens, &argc, err) != 0)
+		return -1;
 	if (argc == 4)
 		return 0; /* nothing to write */
 	for (int i = 0; i < 4; i++)
@@ -1180,6 +1220,116 @@ int mdm_store_session_delete(mdm_store_t *self, const char *device_id, const cha
 		return -1;
 	int rc = s_is_error(r, err) ? -1 : 0;
 	freeReplyObject(r);
+	return rc;
+}
+
+/* ---- a management message in two round trips ---------------------------------------- */
+
+/* KEYS: cert. ARGV: device prefix, session prefix, session id, queue prefix.
+ * {cert hash} or {cert hash, device hash, session state or nil, queue length}. */
+static const char s_mgmt_load_lua[] =
+	"local c = redis.call('HGETALL', KEYS[1])\n"
+	"local id\n"
+	"for i = 1, #c, 2 do if c[i] == 'device_id' then id = c[i + 1] break end end\n"
+	"if not id then return {c} end\n"
+	"return {c, redis.call('HGETALL', ARGV[1] .. id),\n"
+	"  redis.call('GET', ARGV[2] .. id .. ':' .. ARGV[3]), redis.call('LLEN', ARGV[4] .. id)}\n";
+
+int mdm_store_mgmt_load(mdm_store_t *self, const char *thumbprint, const char *session_id,
+			mdm_mgmt_load_t *out, mdm_err_t *err)
+{
+	memset(out, 0, sizeof *out);
+	char k_cert[128];
+	if (s_id_ok(thumbprint, 64, "thumbprint", err) != 0 ||
+	    s_id_ok(session_id, S_MAX_CMD_ID, "session id", err) != 0 ||
+	    s_key(k_cert, sizeof k_cert, err, MDM_KEY_CERT, thumbprint) != 0)
+		return -1;
+	redisReply *r = s_cmd(self, err, "EVAL", s_mgmt_load_lua, "1", k_cert, MDM_KEY_DEVICE_PREFIX,
+			      S_SESSION_PREFIX, session_id, MDM_KEY_QUEUE_PREFIX, NULL);
+	if (r == NULL)
+		return -1;
+	int rc = -1;
+	if (s_is_error(r, err))
+		goto out;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
+		mdm_err_set(err, MDM_E_INTERNAL, "storage error");
+		goto out;
+	}
+	if (r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements)
+		out->cert = s_hash_to_json(r->element[0]);
+	if (r->elements == 4) {
+		if (r->element[1]->type == REDIS_REPLY_ARRAY && r->element[1]->elements)
+			out->device = s_hash_to_json(r->element[1]);
+		redisReply *st = r->element[2];
+		if (st->type == REDIS_REPLY_STRING &&
+		    (out->session = json_loadb(st->str, st->len, 0, NULL)) == NULL)
+			log_warn("redis: unreadable session state ignored");
+		out->queued = r->element[3]->type == REDIS_REPLY_INTEGER ? (long)r->element[3]->integer : 0;
+	}
+	rc = 0;
+out:
+	freeReplyObject(r);
+	if (rc != 0)
+		mdm_mgmt_load_free(out);
+	return rc;
+}
+
+void mdm_mgmt_load_free(mdm_mgmt_load_t *l)
+{
+	json_decref(l->cert);
+	json_decref(l->device);
+	json_decref(l->session);
+	memset(l, 0, sizeof *l);
+}
+
+/* KEYS: device, session. ARGV: now, count the session (1|0), session ttl (0: delete the
+ * state), state, then device field name/value pairs. */
+static const char s_mgmt_save_lua[] =
+	MDM_STORE_IX_LUA MDM_STORE_STATS_LUA
+	"if #ARGV > 4 and redis.call('EXISTS', KEYS[1]) == 1 then\n"
+	"  local o = ix_get(KEYS[1])\n"
+	"  redis.call('HSET', KEYS[1], unpack(ARGV, 5))\n"
+	"  ix_move(ix_id(KEYS[1]), o, ix_get(KEYS[1]))\n"
+	"end\n"
+	"if ARGV[3] == '0' then redis.call('DEL', KEYS[2])\n"
+	"else redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[3]) end\n"
+	"if ARGV[2] == '1' then st_bump('sess', ARGV[1], false) end\n"
+	"return 1\n";
+
+int mdm_store_mgmt_save(mdm_store_t *self, const char *device_id, json_t *fields,
+			const char *session_id, json_t *state, long ttl_seconds, int count_session,
+			time_t now, mdm_err_t *err)
+{
+	char k_dev[300], k_sess[420], ts[32], ttl[32];
+	if (s_id_ok(device_id, S_MAX_DEVICE_ID, "device id", err) != 0 ||
+	    s_key(k_dev, sizeof k_dev, err, MDM_KEY_DEVICE, device_id) != 0 ||
+	    s_session_key(k_sess, sizeof k_sess, device_id, session_id, err) != 0)
+		return -1;
+	if (state && ttl_seconds <= 0)
+		return mdm_err_set(err, MDM_E_INTERNAL, "session state needs a TTL");
+	char *text = state ? json_dumps(state, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	if (state && text == NULL)
+		return mdm_err_set(err, MDM_E_INTERNAL, "out of memory");
+	snprintf(ts, sizeof ts, "%ld", (long)now);
+	snprintf(ttl, sizeof ttl, "%ld", state ? ttl_seconds : 0L);
+	const char *argv[9 + 2 * 64];
+	size_t lens[9 + 2 * 64];
+	int argc = 0;
+	const char *fixed[] = {"EVAL", s_mgmt_save_lua, "2", k_dev, k_sess, ts,
+			       count_session ? "1" : "0", ttl, text ? text : ""};
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+		lens[argc] = strlen(fixed[i]);
+		argv[argc++] = fixed[i];
+	}
+	int rc = -1;
+	if (fields && s_device_fields(fields, argv, lens, &argc, err) != 0)
+		goto out;
+	redisReply *r = s_cmdv(self, err, argc, argv, lens);
+	rc = s_script_rc(r, err);
+	if (r)
+		freeReplyObject(r);
+out:
+	free(text);
 	return rc;
 }
 

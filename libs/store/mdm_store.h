@@ -153,6 +153,25 @@ int mdm_store_session_put(mdm_store_t *self, const char *device_id, const char *
 int mdm_store_session_delete(mdm_store_t *self, const char *device_id, const char *session_id,
 			     mdm_err_t *err);
 
+/* A management message in two round trips. load: the certificate record of `thumbprint`
+ * (cert NULL when unknown), the device it names (device NULL when it names none or the
+ * record is gone), that device's session state `session_id` (session NULL when none or
+ * unreadable) and the length of its command queue; 0, or -1 with err. Free with
+ * mdm_mgmt_load_free (also after -1). save, one atomic step: device fields as
+ * mdm_store_device_update (fields may be NULL; skipped when the device is gone), the
+ * session state (replaced with ttl_seconds; state NULL deletes it), and when
+ * count_session one more session in the hourly statistics. */
+typedef struct {
+	json_t *cert, *device, *session;
+	long queued;
+} mdm_mgmt_load_t;
+int mdm_store_mgmt_load(mdm_store_t *self, const char *thumbprint, const char *session_id,
+			mdm_mgmt_load_t *out, mdm_err_t *err);
+void mdm_mgmt_load_free(mdm_mgmt_load_t *l);
+int mdm_store_mgmt_save(mdm_store_t *self, const char *device_id, json_t *fields,
+			const char *session_id, json_t *state, long ttl_seconds, int count_session,
+			time_t now, mdm_err_t *err);
+
 /* Groups (set mdm:group:<name>). add: the device must exist (MDM_E_NOT_FOUND otherwise);
  * adding twice is harmless. members: sorted array of device ids (caller owns); [] for an
  * unknown or empty group. */

@@ -2,6 +2,7 @@
  * complete HTTP response (always Content-Length, never chunked). */
 #include "gw_http.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -140,7 +141,26 @@ static int s_read_body(struct mg_connection *conn, long max, char **out, size_t 
 	return 0;
 }
 
-static json_t *s_headers(struct mg_connection *conn, unsigned listener)
+/* civetweb's fingerprint of the client certificate ("ab cd ..." lowercase, SHA-1 of the
+ * DER, computed once per TLS connection) in our thumbprint form: 40 upper-case hex digits.
+ * 0, or -1 if it is not a SHA-1 fingerprint. */
+static int s_thumbprint(const char *finger, char out[41])
+{
+	size_t n = 0;
+	for (const char *p = finger; p && *p; p++) {
+		if (*p == ' ' || *p == ':')
+			continue;
+		if (!isxdigit((unsigned char)*p) || n == 40)
+			return -1;
+		out[n++] = (char)toupper((unsigned char)*p);
+	}
+	out[n] = '\0';
+	return n == 40 ? 0 : -1;
+}
+
+/* with_der: also the certificate itself (base64 DER), for services that inspect it (PKI
+ * renewal); the others get its thumbprint only, which costs nothing per request. */
+static json_t *s_headers(struct mg_connection *conn, unsigned listener, int with_der)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	json_t *h = json_object();
@@ -159,7 +179,11 @@ static json_t *s_headers(struct mg_connection *conn, unsigned listener)
 				json_object_set_new(h, fwd[i], s);
 		}
 	}
-	if (ri->client_cert && ri->client_cert->peer_cert) {
+	char thumb[41];
+	if (ri->client_cert && ri->client_cert->peer_cert &&
+	    s_thumbprint(ri->client_cert->finger, thumb) == 0)
+		json_object_set_new(h, "client_cert_sha1", json_string(thumb));
+	if (with_der && ri->client_cert && ri->client_cert->peer_cert) {
 		/* civetweb verified it against our CA (ssl_verify_peer=yes); the service
 		 * decides whether it still belongs to an enrolled device */
 		unsigned char *der = NULL;
@@ -313,7 +337,7 @@ static int s_handle(struct mg_connection *conn, void *cbdata)
 		return rc;
 	}
 	mdm_msg_t *rep = gw_client_call(client, route->service, route->command,
-					s_headers(conn, l->listener), body, len,
+					s_headers(conn, l->listener, strcmp(route->service, "syncml") != 0), body, len,
 					(int)cfg->bus_timeout_ms);
 	if (rep == NULL) {
 		log_warn("%s %s: %s did not answer within %ld ms", ri->request_method, path,

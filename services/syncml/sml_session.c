@@ -48,6 +48,7 @@ typedef struct {
 	int sent_cmds;    /* commands put into this answer */
 	size_t base_size; /* an answer holding only the SyncHdr Status */
 	json_t *update;   /* device fields to write (DevInfo, inventory, last seen) */
+	long queued;      /* commands in the device's queue (0: the queue is not read) */
 	time_t now;
 } s_ctx_t;
 
@@ -65,46 +66,27 @@ static void s_err_reply(mdm_reply_t *rep, const mdm_err_t *err)
 	s_plain(rep, status, err->text);
 }
 
-/* The gateway verified the chain against our CA; here the certificate must still be the
- * active one of an enrolled device (not superseded by a renewal, not revoked). */
-static int s_bind(s_ctx_t *c, const mdm_msg_t *req, mdm_err_t *err)
+/* The gateway verified the chain against our CA (and its validity when the connection was
+ * made) and passes its SHA-1 thumbprint; here the certificate must still be the active one
+ * of an enrolled device (not superseded by a renewal, not revoked, not expired since).
+ * Takes the device record out of `ld`. */
+static int s_bind(s_ctx_t *c, mdm_mgmt_load_t *ld, mdm_err_t *err)
 {
-	const char *b64 = mdm_req_header(req, "client_cert");
-	const char *listener = mdm_req_header(req, "listener");
-	if (b64 == NULL || listener == NULL || strcmp(listener, "mgmt") != 0)
-		return mdm_err_set(err, MDM_E_AUTHORIZATION, "a device certificate is required");
-	size_t len = 0;
-	unsigned char *der = mdm_b64_decode(b64, &len);
-	X509 *cert = der ? mdm_cert_from_der(der, len) : NULL;
-	free(der);
-	mdm_cert_info_t info;
-	int ok = cert && mdm_cert_get_info(cert, &info) == 0;
-	X509_free(cert);
-	if (!ok)
-		return mdm_err_set(err, MDM_E_AUTHORIZATION, "unreadable client certificate");
-	if (info.not_after <= c->now || info.not_before > c->now + 300)
-		return mdm_err_set(err, MDM_E_AUTHORIZATION, "client certificate is not valid now");
-	mdm_err_t e2 = {0};
-	json_t *rec = mdm_store_cert_get(c->sml->store, info.thumbprint, &e2);
-	if (rec == NULL) {
-		if (e2.code != MDM_E_NOT_FOUND)
-			return mdm_err_set(err, e2.code, "%s", e2.text);
+	if (ld->cert == NULL)
 		return mdm_err_set(err, MDM_E_AUTHORIZATION, "client certificate is unknown");
-	}
-	char state[32];
-	snprintf(state, sizeof state, "%s", json_string_value(json_object_get(rec, "state")) ?: "unknown");
-	const char *dev = json_string_value(json_object_get(rec, "device_id"));
-	int active = dev && !strcmp(state, "active");
-	if (active) {
-		snprintf(c->device_id, sizeof c->device_id, "%s", dev);
-		snprintf(c->thumbprint, sizeof c->thumbprint, "%s", info.thumbprint);
-	}
-	json_decref(rec); /* state was copied: rec's strings die here */
-	if (!active)
-		return mdm_err_set(err, MDM_E_AUTHORIZATION, "client certificate is %s", state);
-	c->device = mdm_store_device_get(c->sml->store, c->device_id, err);
+	const char *state = json_string_value(json_object_get(ld->cert, "state"));
+	const char *dev = json_string_value(json_object_get(ld->cert, "device_id"));
+	const char *na = json_string_value(json_object_get(ld->cert, "not_after"));
+	if (dev == NULL || state == NULL || strcmp(state, "active") != 0)
+		return mdm_err_set(err, MDM_E_AUTHORIZATION, "client certificate is %s",
+				   state ? state : "unknown");
+	if (na && strtoll(na, NULL, 10) <= (long long)c->now)
+		return mdm_err_set(err, MDM_E_AUTHORIZATION, "client certificate is not valid now");
+	snprintf(c->device_id, sizeof c->device_id, "%s", dev);
+	c->device = ld->device;
+	ld->device = NULL;
 	if (c->device == NULL)
-		return -1;
+		return mdm_err_set(err, MDM_E_AUTHORIZATION, "device is unknown");
 	const char *dstate = json_string_value(json_object_get(c->device, "state"));
 	if (dstate == NULL || strcmp(dstate, "enrolled") != 0)
 		return mdm_err_set(err, MDM_E_AUTHORIZATION, "device is %s",
@@ -425,8 +407,10 @@ static void s_first_contact(s_ctx_t *c)
 	char *specs = built ? json_dumps(json_object_get(built, "syncml"), JSON_COMPACT) : NULL;
 	if (reqs && specs &&
 	    mdm_store_cmd_create(c->sml->store, c->device_id, id, "inventory", reqs, specs, c->now,
-				 c->sml->cfg->command_ttl, &err) == 0)
+				 c->sml->cfg->command_ttl, &err) == 0) {
 		log_info("device %s: first contact, inventory requested (%s)", c->device_id, id);
+		c->queued++;
+	}
 	else
 		log_warn("device %s: cannot queue the first inventory: %s", c->device_id, err.text);
 	free(reqs);
@@ -466,6 +450,8 @@ static int s_in_array(json_t *arr, const char *s)
  * waits for the next message of the session. A server-initiated Unenroll goes alone. */
 static void s_send_queue(s_ctx_t *c, int out_msg)
 {
+	if (c->queued <= 0)
+		return; /* nothing queued when the message came in (one round trip saved) */
 	mdm_err_t err = {0};
 	json_t *queue = mdm_store_queue(c->sml->store, c->device_id, c->now, &err);
 	if (queue == NULL) {
@@ -596,8 +582,8 @@ static int s_resend_last(s_ctx_t *c, mdm_reply_t *rep)
 	return 0;
 }
 
-/* Device fields from this message, as strings. */
-static void s_write_device(s_ctx_t *c)
+/* Device fields from this message, as strings (caller owns). */
+static json_t *s_device_fields(s_ctx_t *c)
 {
 	json_object_set_new(c->update, "last_seen", json_integer(c->now));
 	json_t *upd = json_object();
@@ -613,10 +599,7 @@ static void s_write_device(s_ctx_t *c)
 			json_object_set(upd, k, v);
 		}
 	}
-	mdm_err_t err = {0};
-	if (mdm_store_device_update(c->sml->store, c->device_id, upd, &err) != 0)
-		log_warn("device %s: cannot update the record: %s", c->device_id, err.text);
-	json_decref(upd);
+	return upd;
 }
 
 int sml_manage(const mdm_msg_t *req, mdm_reply_t *rep, void *ctx)
@@ -630,7 +613,27 @@ int sml_manage(const mdm_msg_t *req, mdm_reply_t *rep, void *ctx)
 		s_plain(rep, 415, "expected application/vnd.syncml.dm+xml or +wbxml");
 		return 0;
 	}
-	if (s_bind(&c, req, &err) != 0) {
+	const char *thumb = mdm_req_header(req, "client_cert_sha1");
+	const char *listener = mdm_req_header(req, "listener");
+	if (thumb == NULL || listener == NULL || strcmp(listener, "mgmt") != 0 ||
+	    strlen(thumb) != 40 || strspn(thumb, "0123456789ABCDEF") != 40) {
+		mdm_err_set(&err, MDM_E_AUTHORIZATION, "a device certificate is required");
+		s_err_reply(rep, &err);
+		goto done;
+	}
+	snprintf(c.thumbprint, sizeof c.thumbprint, "%s", thumb);
+	/* certificate, device, live session state and queue length in one round trip */
+	mdm_mgmt_load_t ld;
+	if (mdm_store_mgmt_load(c.sml->store, c.thumbprint, SML_STATE_KEY, &ld, &err) != 0) {
+		s_err_reply(rep, &err);
+		goto done;
+	}
+	int bound = s_bind(&c, &ld, &err);
+	c.state = ld.session;
+	ld.session = NULL;
+	c.queued = ld.queued;
+	mdm_mgmt_load_free(&ld);
+	if (bound != 0) {
 		s_err_reply(rep, &err);
 		goto done;
 	}
@@ -648,12 +651,6 @@ int sml_manage(const mdm_msg_t *req, mdm_reply_t *rep, void *ctx)
 		goto done;
 	}
 	long client_msg = atol(c.in->msg_id);
-	mdm_err_t e2 = {0};
-	c.state = mdm_store_session_get(c.sml->store, c.device_id, SML_STATE_KEY, &e2);
-	if (c.state == NULL && e2.code != MDM_E_NOT_FOUND) {
-		s_err_reply(rep, &e2);
-		goto done;
-	}
 	const char *sid = c.state ? json_string_value(json_object_get(c.state, "sid")) : NULL;
 	const char *cert = c.state ? json_string_value(json_object_get(c.state, "cert")) : NULL;
 	if (c.state && (sid == NULL || strcmp(sid, c.in->session_id) != 0 || cert == NULL ||
@@ -665,7 +662,6 @@ int sml_manage(const mdm_msg_t *req, mdm_reply_t *rep, void *ctx)
 	if (new_session) {
 		c.state = json_pack("{s:s,s:s,s:i,s:i}", "sid", c.in->session_id, "cert", c.thumbprint,
 				    "server_msg", 0, "client_msg", 0);
-		mdm_store_stats_session(c.sml->store, c.now, NULL); /* sessions per hour */
 	}
 	if (!new_session && client_msg == s_state_int(&c, "client_msg") && s_resend_last(&c, rep) == 0)
 		goto done;
@@ -721,24 +717,26 @@ int sml_manage(const mdm_msg_t *req, mdm_reply_t *rep, void *ctx)
 	json_object_set_new(c.state, "last_reply_ct",
 			    json_string(c.in->wbxml ? SML_CT_WBXML : SML_CT_XML));
 	free(b64);
-	s_write_device(&c);
 	const char *unenroll = json_string_value(json_object_get(c.state, "unenroll"));
+	/* device fields, session state and the session count in one atomic step. The state is
+	 * kept until it expires (not deleted when the answer has no commands): a device may
+	 * still send Statuses, a keep-alive or a retry within the same session; an unenrolled
+	 * device has no session left. */
+	json_t *fields = s_device_fields(&c);
+	int saved = mdm_store_mgmt_save(c.sml->store, c.device_id, fields, SML_STATE_KEY,
+					unenroll ? NULL : c.state, c.sml->cfg->session_ttl,
+					new_session, c.now, &err);
+	json_decref(fields);
+	if (saved != 0) {
+		s_err_reply(rep, &err);
+		goto done;
+	}
 	if (unenroll) {
 		mdm_err_t e3 = {0};
 		if (mdm_store_device_unenroll(c.sml->store, c.device_id, unenroll, c.now, &e3) == 0)
 			log_info("device %s unenrolled (%s)", c.device_id, unenroll);
 		else
 			log_warn("device %s: cannot unenroll: %s", c.device_id, e3.text);
-	}
-	/* kept until it expires (not deleted when the answer has no commands): a device may
-	 * still send Statuses, a keep-alive or a retry within the same session; an unenrolled
-	 * device has no session left */
-	if (unenroll)
-		mdm_store_session_delete(c.sml->store, c.device_id, SML_STATE_KEY, &err);
-	else if (mdm_store_session_put(c.sml->store, c.device_id, SML_STATE_KEY, c.state,
-				       c.sml->cfg->session_ttl, &err) != 0) {
-		s_err_reply(rep, &err);
-		goto done;
 	}
 	mdm_reply_set(rep, 200, c.in->wbxml ? SML_CT_WBXML : SML_CT_XML, out, len);
 done:

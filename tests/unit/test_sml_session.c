@@ -5,6 +5,7 @@
  * Atomic, MaxMsgSize, re-sending across sessions, retries and replays, large objects,
  * keep-alives, unenrollment (device and server), WBXML, the session state's life and Redis
  * going away (docs/management.md, "Sessions"). Tests marked BUG show defects still open. */
+#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -701,8 +702,20 @@ static void s_post(const char *cert, const char *listener, const char *ct, const
 		json_object_set_new(h, "listener", json_string(listener));
 	if (ct)
 		json_object_set_new(h, "Content-Type", json_string(ct));
-	if (cert)
-		json_object_set_new(h, "client_cert", json_string(cert));
+	if (cert) {
+		/* what the gateway passes: the SHA-1 thumbprint of the verified certificate */
+		size_t dl = 0;
+		unsigned char *der = mdm_b64_decode(cert, &dl), md[SHA_DIGEST_LENGTH];
+		char hex[41];
+		if (der && dl) {
+			SHA1(der, dl, md);
+			mdm_hex_upper(md, sizeof md, hex);
+			json_object_set_new(h, "client_cert_sha1", json_string(hex));
+		} else { /* not a certificate: passed on as it is, as a (bad) thumbprint */
+			json_object_set_new(h, "client_cert_sha1", json_string(cert));
+		}
+		free(der);
+	}
 	mdm_msg_set_headers(req, h);
 	int body_ok = !(body && len) || mdm_msg_set_body(req, body, len) == 0;
 	mdm_reply_t rep = {200, json_object(), MDM_BUF_INIT};
