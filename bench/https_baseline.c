@@ -41,15 +41,19 @@ static int s_handle(struct mg_connection *conn, void *cbdata)
 	char buf[16384];
 	while (mg_read(conn, buf, sizeof buf) > 0)
 		;
-	/* the same calls the gateway makes: header block, then the body */
-	mg_response_header_start(conn, 200);
-	mg_response_header_add(conn, "Content-Type", "application/vnd.syncml.dm+xml", -1);
-	char cl[32];
-	snprintf(cl, sizeof cl, "%zu", sizeof s_body - 1);
-	mg_response_header_add(conn, "Content-Length", cl, -1);
-	mg_response_header_add(conn, "Cache-Control", "no-store", -1);
-	mg_response_header_send(conn);
-	mg_write(conn, s_body, sizeof s_body - 1);
+	/* the way the gateway answers (gw_http.c s_send): status line, headers and body
+	 * formatted into one buffer and sent with one mg_write, i.e. one TLS record */
+	char out[4096], date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
+	int n = snprintf(out, sizeof out,
+			 "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.syncml.dm+xml\r\n"
+			 "Content-Length: %zu\r\nCache-Control: no-store\r\nDate: %s\r\n"
+			 "Connection: keep-alive\r\n\r\n%s",
+			 sizeof s_body - 1, date, s_body);
+	if (n > 0 && (size_t)n < sizeof out)
+		mg_write(conn, out, (size_t)n);
 	return 200;
 }
 

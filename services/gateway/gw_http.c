@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <openssl/x509.h>
 #include <stdio.h>
+#include <strings.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -33,26 +35,44 @@ struct gw_http_t {
 	gw_listener_t l_enroll, l_mgmt;
 };
 
+/* The response goes out in one mg_write: status line, headers and body in one buffer, so
+ * one TLS record and one write(2) (civetweb's mg_response_header_send prints every header
+ * line with its own SSL_write: 7-8 records and system calls per response, a quarter of
+ * the gateway's CPU under load). Keep-alive as civetweb decides it (should_keep_alive:
+ * the client's Connection header, else HTTP/1.1); values holding CR or LF are dropped. */
 static void s_send(struct mg_connection *conn, int status, json_t *headers, const char *body,
 		   size_t len)
 {
-	mg_response_header_start(conn, status);
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	const char *ver = ri->http_version ? ri->http_version : "1.0";
+	const char *c = mg_get_header(conn, "Connection");
+	int keep = c ? strcasestr(c, "keep-alive") != NULL : !strcmp(ver, "1.1");
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
+	mdm_buf_t out = MDM_BUF_INIT;
+	mdm_buf_printf(&out, "HTTP/%s %d %s\r\n", ver, status, mg_get_response_code_text(conn, status));
 	const char *name;
 	json_t *value;
 	json_object_foreach(headers, name, value)
 	{
+		const char *v = json_string_value(value);
 		/* framing headers are ours to set */
-		if (json_is_string(value) && strcasecmp(name, "Content-Length") &&
-		    strcasecmp(name, "Transfer-Encoding") && strcasecmp(name, "Connection"))
-			mg_response_header_add(conn, name, json_string_value(value), -1);
+		if (v && !strpbrk(v, "\r\n") && !strpbrk(name, "\r\n: ") &&
+		    strcasecmp(name, "Content-Length") && strcasecmp(name, "Transfer-Encoding") &&
+		    strcasecmp(name, "Connection") && strcasecmp(name, "Date"))
+			mdm_buf_printf(&out, "%s: %s\r\n", name, v);
 	}
-	char cl[32];
-	snprintf(cl, sizeof cl, "%zu", len);
-	mg_response_header_add(conn, "Content-Length", cl, -1);
-	mg_response_header_add(conn, "Cache-Control", "no-store", -1);
-	mg_response_header_send(conn);
+	mdm_buf_printf(&out,
+		       "Content-Length: %zu\r\nCache-Control: no-store\r\nDate: %s\r\n"
+		       "Connection: %s\r\n\r\n",
+		       len, date, keep ? "keep-alive" : "close");
 	if (len)
-		mg_write(conn, body, len);
+		mdm_buf_append(&out, body, len);
+	if (!out.failed)
+		mg_write(conn, out.data, out.len);
+	mdm_buf_free(&out);
 }
 
 /* An error produced by the gateway itself, phrased as the client's protocol expects:
