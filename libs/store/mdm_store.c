@@ -23,6 +23,12 @@ struct mdm_store_t {
 	char password[256];
 	int db;
 	mdm_sentinel_t *sentinel; /* redis-sentinel:// URL: host/port is the current master */
+	struct {
+		const char *text; /* a script (static text: the pointer identifies it) */
+		size_t len;
+		char sha[41];
+	} sha_cache[64];
+	int n_sha;
 };
 
 /* Parses redis://[:password@]host[:port][/db], unix:///path and
@@ -154,17 +160,32 @@ error:
 /* EVAL of a script Redis already has is sent as EVALSHA: the script text (up to a few KB,
  * with the shared index helpers) is then neither sent nor hashed by Redis on each call.
  * A NOSCRIPT answer (first use, a restarted or failed-over Redis, SCRIPT FLUSH) sends the
- * EVAL itself, which also loads the script for the next call. */
+ * EVAL itself, which also loads the script for the next call. Every script text passed to
+ * EVAL in libs/store is a static string: its address keys the SHA-1 cache. */
 static redisReply *s_command(mdm_store_t *self, int argc, const char **argv, const size_t *lens)
 {
 	enum { MAX = 256 };
 	if (argc < 2 || argc > MAX || lens[0] != 4 || strncasecmp(argv[0], "EVAL", 4) != 0)
 		return redisCommandArgv(self->rc, argc, argv, lens);
-	unsigned char md[SHA_DIGEST_LENGTH];
-	char hex[2 * SHA_DIGEST_LENGTH + 1];
-	SHA1((const unsigned char *)argv[1], lens[1], md);
-	for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	/* the scripts are static strings: their SHA-1 is computed once per connection
+	 * object (hashing 2-5 KB per call through EVP showed up in profiles) */
+	const char *hex = NULL;
+	for (int i = 0; i < self->n_sha && !hex; i++)
+		if (self->sha_cache[i].text == argv[1] && self->sha_cache[i].len == lens[1])
+			hex = self->sha_cache[i].sha;
+	char tmp[2 * SHA_DIGEST_LENGTH + 1];
+	if (hex == NULL) {
+		unsigned char md[SHA_DIGEST_LENGTH];
+		SHA1((const unsigned char *)argv[1], lens[1], md);
+		for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
+			snprintf(tmp + 2 * i, 3, "%02x", md[i]);
+		hex = tmp;
+		if (self->n_sha < (int)(sizeof self->sha_cache / sizeof self->sha_cache[0])) {
+			self->sha_cache[self->n_sha].text = argv[1];
+			self->sha_cache[self->n_sha].len = lens[1];
+			memcpy(self->sha_cache[self->n_sha++].sha, tmp, sizeof tmp);
+		}
+	}
 	const char *av[MAX];
 	size_t ln[MAX];
 	memcpy(av, argv, (size_t)argc * sizeof *av);
