@@ -1203,7 +1203,7 @@ json_t *mdm_store_session_get(mdm_store_t *self, const char *device_id, const ch
 		;
 	else if (r->type != REDIS_REPLY_STRING)
 		mdm_err_set(err, MDM_E_NOT_FOUND, "no such session");
-	else if ((out = json_loadb(r->str, r->len, 0, NULL)) == NULL)
+	else if ((out = json_loadb(r->str, r->len, JSON_DECODE_ANY, NULL)) == NULL)
 		mdm_err_set(err, MDM_E_INTERNAL, "unreadable session state");
 	freeReplyObject(r);
 	return out;
@@ -1283,7 +1283,7 @@ int mdm_store_mgmt_load(mdm_store_t *self, const char *thumbprint, const char *s
 			out->device = s_hash_to_json(r->element[1]);
 		redisReply *st = r->element[2];
 		if (st->type == REDIS_REPLY_STRING &&
-		    (out->session = json_loadb(st->str, st->len, 0, NULL)) == NULL)
+		    (out->session = json_loadb(st->str, st->len, JSON_DECODE_ANY, NULL)) == NULL)
 			log_warn("redis: unreadable session state ignored");
 		out->queued = r->element[3]->type == REDIS_REPLY_INTEGER ? (long)r->element[3]->integer : 0;
 	}
