@@ -11,8 +11,18 @@
 #define MDM_KEY_TOKEN_USED "mdm:tok:%s"           /* token jti */
 /* Devices: hash of the enrollment record (see mdm_store.h), keyed by DeviceID. */
 #define MDM_KEY_DEVICE "mdm:dev:%s"
-/* All devices, scored by last enrollment time (listing). */
+/* All devices, scored by their device number (listing order = enrollment order). Every
+ * enrollment, first or again, takes the next number from MDM_KEY_DEVICE_NUMBER, so a number
+ * names one enrollment of one device; the filter bitmaps address devices by it. A score of
+ * 1e9 or more is an enrollment time written before device numbers existed (layout 1):
+ * mdm_store_index_ensure gives such devices numbers below every newer one, oldest first
+ * (counting on from MDM_KEY_DEVICE_NUMBER_OLD up to MDM_KEY_DEVICE_NUMBER_RES, the range
+ * reserved for them when the counter was created; a counter created again, if it was
+ * lost, starts above the highest number in use). */
 #define MDM_KEY_DEVICES "mdm:devices"
+#define MDM_KEY_DEVICE_NUMBER "mdm:ix:dn"
+#define MDM_KEY_DEVICE_NUMBER_RES "mdm:ix:dnres"
+#define MDM_KEY_DEVICE_NUMBER_OLD "mdm:ix:dnold"
 /* Hardware id -> DeviceID of its current enrollment (re-enrollment detection). */
 #define MDM_KEY_HWDEV "mdm:hw:%s"
 /* Issued certificates: hash {device_id, serial, not_after, state, issued_at, ...}, keyed
@@ -57,25 +67,39 @@
 /* Failed console logins, counters with TTL = the window: per account, per remote address. */
 #define MDM_KEY_LOGIN_FAIL_ACCT "mdm:lfail:a:%s"
 #define MDM_KEY_LOGIN_FAIL_ADDR "mdm:lfail:r:%s"
-/* Audit log: a stream (XADD, never trimmed) of {at, actor, role, action, target, detail,
- * remote_addr}; per actor and per action a sorted set of stream ids scored by
- * ms * 1000 + sequence (filtered listing without a scan). */
+/* Audit log: a stream of {at, actor, role, action, target, detail, remote_addr}, trimmed
+ * to about the newest MDM_AUDIT_MAXLEN entries (XADD MAXLEN ~). Per actor and per action an
+ * index stream "actor:<actor>" / "action:<action>" whose entries carry the same ids as the
+ * events they point to and one empty field (~13 bytes each), trimmed (MINID ~) to the oldest
+ * event still in the log whenever it gets a new entry; an id whose event is gone is skipped.
+ * Layout 1 kept these indexes as sorted sets of ids scored ms * 1000 + sequence: they are
+ * read as they are and written to until mdm_store_index_ensure turns them into streams
+ * (built under MDM_KEY_AUDIT_CONV_PREFIX, then renamed). */
 #define MDM_KEY_AUDIT "mdm:audit"
 #define MDM_KEY_AUDIT_PREFIX "mdm:audit:"     /* + "actor:<actor>" / "action:<action>" */
+#define MDM_KEY_AUDIT_CONV_PREFIX "mdm:audit-conv:"
 /* Device filter indexes, kept by the scripts that write device records (enroll,
- * unenroll, update; see MDM_STORE_IX_LUA): sorted sets scored by enrollment time (as
- * mdm:devices) "state:<v>", "platform:<v>", "user:<lower-cased email>", "os:<os_version>";
- * hash "name" (device id -> lower-cased
- * "<id>\n<device_name>", the text `q` searches); sorted set "seen" (device id by
- * last_seen); string "version" (indexes built). */
+ * unenroll, update, management save; see MDM_STORE_IX_LUA), one key per field and value:
+ * "s:<state>", "p:<platform>", "u:<lower-cased user>", "o:<os_version>". Each is either a
+ * sorted set (member device id, score device number), while it is small or sparse, or a
+ * bitmap (bit <device number> set), once it has more than 128 members and at least one
+ * device number in 256 has it (then it costs at most 32 bytes per member instead of ~130,
+ * and 1 bit when most devices share the value). A bitmap never turns back; it is deleted
+ * when its last bit is cleared. Only devices with a device number are indexed and counted.
+ * Sorted set "seen" (device id by last_seen); string "version": the layout the indexes are
+ * in (2; 1 = sorted sets by enrollment time "state:", "platform:", "user:", "os:" and the
+ * hash "name", removed by mdm_store_index_ensure). `q` reads device_name from the device
+ * hash itself. */
 #define MDM_KEY_IDX_PREFIX "mdm:ix:"
-#define MDM_KEY_IDX_NAME "mdm:ix:name"
 #define MDM_KEY_IDX_SEEN "mdm:ix:seen"
 #define MDM_KEY_IDX_VERSION "mdm:ix:version"
+#define MDM_IDX_VERSION 2
 /* Counters (GET /stats), kept as things happen: hashes "state" and "platform" (device
- * records per value), "cmd" {queued, done, failed} (commands ever queued / finished);
- * strings "enr:h:<hour start>", "enr:d:<day start>", "sess:h:<hour start>" with a TTL
- * just beyond what /stats shows. */
+ * records per value: those with a device number, and layout-1 records when layout 1 was
+ * complete; data older than the console is counted when mdm_store_index_ensure numbers
+ * it), "cmd" {queued, done, failed} (commands ever queued / finished); strings
+ * "enr:h:<hour start>", "enr:d:<day start>", "sess:h:<hour start>" with a TTL just beyond
+ * what /stats shows. */
 #define MDM_KEY_STATS_PREFIX "mdm:st:"
 #define MDM_KEY_STATS_CMD "mdm:st:cmd"
 /* Prefix the Lua scripts use to build device/cert keys they discover at run time. */

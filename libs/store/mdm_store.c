@@ -499,13 +499,16 @@ static const char s_enroll_lua[] =
 	"redis.call('DEL', KEYS[1])\n"
 	"redis.call('HSET', KEYS[1], unpack(ARGV, 4))\n"
 	"redis.call('HSET', KEYS[1], 'first_enrolled_at', first or now, 'enrolled_at', now, 'state', 'enrolled')\n"
+	/* every enrollment takes the next device number: the listing order, and the bit the
+	 * filter bitmaps keep for it (mdm_keys.h) */
+	"ix_reserve()\n"
+	"redis.call('ZADD', KEYS[2], ix_number(), id)\n"
 	"ix_move(id, ix_old, ix_get(KEYS[1]))\n"
 	"st_bump('enr', now, true)\n"
 	"if grp and grp ~= '' then\n"
 	"  redis.call('SADD', '" MDM_KEY_GROUP_PREFIX "' .. grp, id)\n"
 	"  redis.call('SADD', '" MDM_KEY_GROUPS "', grp)\n"
 	"end\n"
-	"redis.call('ZADD', KEYS[2], now, id)\n"
 	"redis.call('SET', KEYS[3], id)\n"
 	"redis.call('HSET', KEYS[4], 'device_id', id, 'serial', dev['cert_serial'], 'not_after',\n"
 	"  dev['cert_not_after'], 'state', 'active', 'issued_at', now)\n"

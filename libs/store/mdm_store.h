@@ -46,7 +46,8 @@ typedef enum { MDM_SPEND_NONE, MDM_SPEND_PREENROLL, MDM_SPEND_TOKEN } mdm_spend_
 
 /* Writes an enrollment in one atomic step (a Lua script): the device hash (`device` is a
  * flat JSON object of strings, with at least device_id, hwdevid, cert_thumbprint,
- * cert_serial, cert_not_after), its certificate record, the device list and hardware index;
+ * cert_serial, cert_not_after), its certificate record, the device list (under a new device
+ * number, mdm_keys.h), the filter indexes and counters, and the hardware index;
  * a re-enrollment of the same DeviceID replaces the record and revokes the old certificate;
  * the same HWDevID under another DeviceID marks that record replaced and revokes its
  * certificate. With MDM_SPEND_PREENROLL the secret (spend_key = its hash) must still exist
@@ -226,11 +227,13 @@ void mdm_store_login_failures_clear(mdm_store_t *self, const char *email);
 
 /* Audit log. add: event is a flat object {at (integer), actor, role, action, target,
  * detail (object), remote_addr}; appended to the stream with its actor and action indexes
- * in one script. list: {"events": [{id, at, actor, role, action, target, detail,
- * remote_addr}], "next": cursor or null}, newest first; filters may be NULL / 0; since and
- * until are epoch seconds (inclusive). A page may hold fewer than limit events and still
- * have a next cursor when a combined actor + action filter had to skip many events. */
-int mdm_store_audit_add(mdm_store_t *self, json_t *event, mdm_err_t *err);
+ * in one script; the log then keeps about the newest max_events events (0: all of them;
+ * the registry passes MDM_AUDIT_MAXLEN): older ones and their index entries are dropped.
+ * list: {"events": [{id, at, actor, role, action, target, detail, remote_addr}], "next":
+ * cursor or null}, newest first; filters may be NULL / 0; since and until are epoch
+ * seconds (inclusive). A page may hold fewer than limit events and still have a next
+ * cursor when a combined actor + action filter had to skip many events. */
+int mdm_store_audit_add(mdm_store_t *self, json_t *event, long max_events, mdm_err_t *err);
 typedef struct {
 	const char *actor, *action, *cursor; /* NULL: any / from the newest */
 	long since, until;                   /* 0: unbounded */
@@ -245,10 +248,11 @@ int mdm_store_stats_session(mdm_store_t *self, time_t now, mdm_err_t *err);
 json_t *mdm_store_stats(mdm_store_t *self, time_t now, mdm_err_t *err);
 
 /* Device search over the indexes (never a scan of every device). Equality filters use
- * index sorted sets scored by enrollment time: the smallest is walked newest first and
- * each candidate checked against the other filters; last_seen uses a sorted set; q
- * (lower-cased substring of DeviceID or device name) is checked on the candidates only.
- * Order: newest enrollment first. Returns {"devices": [device hashes as
+ * the index of each field value (a sorted set, or a bitmap of device numbers for values
+ * many devices share; mdm_keys.h): the smallest is walked newest first and each candidate
+ * checked against the other filters; last_seen uses a sorted set; q (lower-cased
+ * substring of DeviceID or device name) is checked on the candidates only, against the
+ * device record. Order: newest enrollment first. Returns {"devices": [device hashes as
  * mdm_store_device_get gives them], "next": opaque cursor or null} (caller owns). One call
  * walks a bounded number of candidates, so a page may be short yet have a next cursor
  * (sparse intersections, or q alone); the cursor resumes the walk. MDM_E_BAD_REQUEST for a
@@ -287,10 +291,14 @@ int mdm_store_user_revoke(mdm_store_t *self, const char *email, mdm_err_t *err);
 json_t *mdm_store_preenroll_list(mdm_store_t *self, time_t now, mdm_err_t *err);
 int mdm_store_preenroll_revoke(mdm_store_t *self, const char *id, mdm_err_t *err);
 
-/* Builds the indexes and counters of data written before they existed (device filter
- * indexes, device counters, users, groups and pre-enrollment indexes), once: a no-op when
- * MDM_KEY_IDX_VERSION is set. Safe while enrollments go on (a device already indexed is
- * not counted twice). 1 if it rebuilt, 0 if nothing to do, -1 on error. */
+/* Brings data written by older versions to the current key layout (MDM_IDX_VERSION,
+ * mdm_keys.h), once: a no-op when MDM_KEY_IDX_VERSION says it is done. Data older than the
+ * console gets its user, group and pre-enrollment lists; devices of layout 1 (listed by
+ * enrollment time) get device numbers in their listing order, filter indexes and, if they
+ * were not counted yet, counters, 200 per script; layout 1's index keys are deleted and
+ * its sorted-set audit indexes become streams (1000 ids per script). Safe while
+ * enrollments, audit events and other instances doing the same go on: nothing is counted
+ * twice or lost. 1 if it changed something, 0 if nothing to do, -1 on error. */
 int mdm_store_index_ensure(mdm_store_t *self, mdm_err_t *err);
 
 #endif

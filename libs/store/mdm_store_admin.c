@@ -441,27 +441,47 @@ void mdm_store_login_failures_clear(mdm_store_t *self, const char *email)
 
 /* ---- audit log -------------------------------------------------------------------------- */
 
-/* KEYS: stream. ARGV: at, actor, role, action, target, detail, remote_addr. The entry id
- * carries `at` (at * 1000 ms) unless the stream already holds a later one (clocks of two
- * instances apart): ids must grow, so it then takes the next one; since/until filter on
- * ids. The indexes score an entry by ms * 1000 + sequence, exact in a double. */
+/* Lua: the index score of a stream id (layout-1 sorted-set indexes), exact in a double. */
+#define S_AUDIT_SCORE_LUA                                                                    \
+	"local function score(id)\n"                                                         \
+	"  local ms, seq = string.match(id, '^(%d+)-(%d+)$')\n"                              \
+	"  return tonumber(ms) * 1000 + tonumber(seq)\n"                                     \
+	"end\n"
+
+/* KEYS: stream. ARGV: at, actor, role, action, target, detail, remote_addr, max events (0:
+ * no limit). The entry id carries `at` (at * 1000 ms) unless the stream already holds a
+ * later one (clocks of two instances apart): ids must grow, so it then takes the next one;
+ * since/until filter on ids. The stream keeps about the newest `max` entries (MAXLEN ~
+ * drops whole nodes, so a few more); the actor and action index streams get an entry with
+ * the same id and drop what is older than the oldest event left (MINID ~). An index still
+ * in layout 1 (a sorted set) gets its entry as before, scored ms * 1000 + sequence. */
 static const char s_audit_add_lua[] =
+	S_AUDIT_SCORE_LUA
 	"local want = tonumber(ARGV[1]) * 1000\n"
 	"local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]\n"
 	"local lms = last and tonumber(string.match(last[1], '^(%d+)-')) or 0\n"
 	"local new = want > lms and string.format('%.0f-*', want) or '*'\n"
-	"local id = redis.call('XADD', KEYS[1], new, 'at', ARGV[1], 'actor', ARGV[2], 'role', ARGV[3],\n"
-	"  'action', ARGV[4], 'target', ARGV[5], 'detail', ARGV[6], 'remote_addr', ARGV[7])\n"
-	"local ms, seq = string.match(id, '^(%d+)-(%d+)$')\n"
-	"local score = string.format('%.0f', tonumber(ms) * 1000 + tonumber(seq))\n"
-	"redis.call('ZADD', '" MDM_KEY_AUDIT_PREFIX "actor:' .. ARGV[2], score, id)\n"
-	"redis.call('ZADD', '" MDM_KEY_AUDIT_PREFIX "action:' .. ARGV[4], score, id)\n"
+	"local a = {KEYS[1]}\n"
+	"if tonumber(ARGV[8]) > 0 then a = {KEYS[1], 'MAXLEN', '~', ARGV[8]} end\n"
+	"for _, v in ipairs({new, 'at', ARGV[1], 'actor', ARGV[2], 'role', ARGV[3], 'action', ARGV[4],\n"
+	"  'target', ARGV[5], 'detail', ARGV[6], 'remote_addr', ARGV[7]}) do a[#a + 1] = v end\n"
+	"local id = redis.call('XADD', unpack(a))\n"
+	"local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1]\n"
+	"for _, k in ipairs({'" MDM_KEY_AUDIT_PREFIX "actor:' .. ARGV[2], '" MDM_KEY_AUDIT_PREFIX "action:' .. ARGV[4]}) do\n"
+	"  if redis.call('TYPE', k).ok == 'zset' then\n"
+	"    redis.call('ZADD', k, string.format('%.0f', score(id)), id)\n"
+	"  else\n"
+	/* an index holding a later id (the log was deleted and begun again) skips the entry */
+	"    redis.pcall('XADD', k, 'MINID', '~', first, id, '', '')\n"
+	"  end\n"
+	"end\n"
 	"return id\n";
 
-int mdm_store_audit_add(mdm_store_t *self, json_t *event, mdm_err_t *err)
+int mdm_store_audit_add(mdm_store_t *self, json_t *event, long max_events, mdm_err_t *err)
 {
-	char at[32];
+	char at[32], max[32];
 	snprintf(at, sizeof at, "%lld", (long long)json_integer_value(json_object_get(event, "at")));
+	snprintf(max, sizeof max, "%ld", max_events > 0 ? max_events : 0L);
 	const char *f[] = {"actor", "role", "action", "target", "remote_addr"};
 	const char *v[5];
 	for (size_t i = 0; i < 5; i++) {
@@ -478,27 +498,25 @@ int mdm_store_audit_add(mdm_store_t *self, json_t *event, mdm_err_t *err)
 	if (detail == NULL)
 		return mdm_err_set(err, MDM_E_INTERNAL, "out of memory");
 	int rc = s_done(s_call(self, err, "EVAL", s_audit_add_lua, "1", MDM_KEY_AUDIT, at, v[0],
-			       v[1], v[2], v[3], detail, v[4], NULL),
+			       v[1], v[2], v[3], detail, v[4], max, NULL),
 			err);
 	free(detail);
 	return rc;
 }
 
 /* ARGV: actor, action, lo ms, hi ms ('' unbounded), cursor id, limit, budget. Without an
- * actor or action filter the stream is read directly; otherwise one index is walked and
- * the other filter checked per entry. Returns {next id or '', {id, fields...}...}. */
+ * actor or action filter the stream is read directly; otherwise one index is walked (a
+ * stream of ids, or a layout-1 sorted set) and the other filter checked per entry; ids
+ * whose event was trimmed away are skipped. Returns {next id or '', {id, fields...}...}. */
 static const char s_audit_list_lua[] =
+	S_AUDIT_SCORE_LUA
 	"local actor, action, lo, hi, cur = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]\n"
 	"local limit, budget = tonumber(ARGV[6]), tonumber(ARGV[7])\n"
 	"local S = '" MDM_KEY_AUDIT "'\n"
-	"local function score(id)\n"
-	"  local ms, seq = string.match(id, '^(%d+)-(%d+)$')\n"
-	"  return tonumber(ms) * 1000 + tonumber(seq)\n"
-	"end\n"
 	"local out = {''}\n"
+	"local top = hi ~= '' and hi or '+'\n"
+	"if cur ~= '' and (hi == '' or score(cur) <= tonumber(hi) * 1000 + 999) then top = '(' .. cur end\n"
 	"if actor == '' and action == '' then\n"
-	"  local top = hi ~= '' and hi or '+'\n"
-	"  if cur ~= '' and (hi == '' or score(cur) <= tonumber(hi) * 1000 + 999) then top = '(' .. cur end\n"
 	"  local e = redis.call('XREVRANGE', S, top, lo ~= '' and lo or '-', 'COUNT', limit + 1)\n"
 	"  for i = 1, math.min(#e, limit) do out[#out + 1] = {e[i][1], e[i][2]} end\n"
 	"  if #e > limit then out[1] = e[limit][1] end\n"
@@ -506,13 +524,29 @@ static const char s_audit_list_lua[] =
 	"end\n"
 	"local idx = '" MDM_KEY_AUDIT_PREFIX "' .. (actor ~= '' and ('actor:' .. actor) or ('action:' .. action))\n"
 	"local check = actor ~= '' and action ~= ''\n"
-	"local top = hi ~= '' and tonumber(hi) * 1000 + 999 or 9e15\n"
-	"if cur ~= '' then top = math.min(top, score(cur) - 1) end\n"
-	"local bottom = lo ~= '' and tonumber(lo) * 1000 or 0\n"
+	"local zset = redis.call('TYPE', idx).ok == 'zset'\n"
+	"local ztop = hi ~= '' and tonumber(hi) * 1000 + 999 or 9e15\n"
+	"if cur ~= '' then ztop = math.min(ztop, score(cur) - 1) end\n"
+	"local zbottom = lo ~= '' and tonumber(lo) * 1000 or 0\n"
+	/* index entries older than the oldest event left are not even looked at */
+	"local bottom = lo ~= '' and lo or '-'\n"
+	"local first = redis.call('XRANGE', S, '-', '+', 'COUNT', 1)[1]\n"
+	"if not first then return out end\n"
+	"if score(first[1]) > zbottom then zbottom, bottom = score(first[1]), first[1] end\n"
+	"local function page()\n"
+	"  if zset then\n"
+	"    return redis.call('ZREVRANGEBYSCORE', idx, string.format('%.0f', ztop),\n"
+	"      string.format('%.0f', zbottom), 'LIMIT', 0, 200)\n"
+	"  end\n"
+	"  local ids = {}\n"
+	"  for i, e in ipairs(redis.call('XREVRANGE', idx, top, bottom, 'COUNT', 200)) do\n"
+	"    ids[i] = e[1]\n"
+	"  end\n"
+	"  return ids\n"
+	"end\n"
 	"local scanned, n = 0, 0\n"
 	"while true do\n"
-	"  local ids = redis.call('ZREVRANGEBYSCORE', idx, string.format('%.0f', top),\n"
-	"    string.format('%.0f', bottom), 'LIMIT', 0, 200)\n"
+	"  local ids = page()\n"
 	"  if #ids == 0 then return out end\n"
 	"  for _, id in ipairs(ids) do\n"
 	"    scanned = scanned + 1\n"
@@ -529,7 +563,7 @@ static const char s_audit_list_lua[] =
 	"      out[#out + 1] = {id, e[1][2]}\n"
 	"    end\n"
 	"    if scanned >= budget then out[1] = id; return out end\n"
-	"    top = score(id) - 1\n"
+	"    ztop, top = score(id) - 1, '(' .. id\n"
 	"  end\n"
 	"end\n";
 
@@ -682,34 +716,43 @@ json_t *mdm_store_stats(mdm_store_t *self, time_t now, mdm_err_t *err)
 
 /* ARGV: limit, cursor score ('' none), cursor id, platform, state, user, os, seen min,
  * seen max (exclusive), q, small-set size, scan budget. Returns {next score, next id,
- * hgetall...} ('' when no next page). Order: (enrollment score desc, id desc), as
- * ZREVRANGE orders mdm:devices and the index sorted sets (scored alike).
- * With an equality filter the smallest of their sorted sets is walked in that order and
- * each candidate checked against the other filters; with only a last_seen window a small
- * enough window is read whole and sorted; otherwise mdm:devices is walked. A walk stops
- * after `budget` candidates and the cursor resumes it. */
+ * hgetall...} ('' when no next page). Order: (score desc, id desc) of mdm:devices, i.e.
+ * newest enrollment first (the score is the device number; ids only break ties between
+ * layout-1 enrollment times not migrated yet). With an equality filter the smallest of
+ * their indexes (a sorted set scored by device number, or a bitmap of device numbers, see
+ * mdm_keys.h) is walked in that order and each candidate checked against the other
+ * filters; with only a last_seen window a small enough window is read whole and sorted;
+ * otherwise mdm:devices is walked. A walk stops after `budget` candidates and the cursor
+ * resumes it. q is checked against the id and the device hash's device_name. */
 static const char s_find_lua[] =
 	"local limit = tonumber(ARGV[1])\n"
 	"local cs, cid = tonumber(ARGV[2]), ARGV[3]\n"
-	"local D, IX = '" MDM_KEY_DEVICES "', '" MDM_KEY_IDX_PREFIX "'\n"
-	"local SEEN, NAME = '" MDM_KEY_IDX_SEEN "', '" MDM_KEY_IDX_NAME "'\n"
-	"local sets = {}\n"
-	"for i, f in ipairs({'platform', 'state', 'user', 'os'}) do\n"
-	"  if ARGV[3 + i] ~= '' then sets[#sets + 1] = IX .. f .. ':' .. ARGV[3 + i] end\n"
+	"local D, IX, DEV = '" MDM_KEY_DEVICES "', '" MDM_KEY_IDX_PREFIX "', '" MDM_KEY_DEVICE_PREFIX "'\n"
+	"local SEEN, OLD = '" MDM_KEY_IDX_SEEN "', 1e9\n"
+	"local sets, src = {}, nil\n"
+	"for i, f in ipairs({'p', 's', 'u', 'o'}) do\n"
+	"  if ARGV[3 + i] ~= '' then\n"
+	"    local k = IX .. f .. ':' .. ARGV[3 + i]\n"
+	"    local t = redis.call('TYPE', k).ok\n"
+	"    local n = 0\n"
+	"    if t == 'string' then n = redis.call('BITCOUNT', k)\n"
+	"    elseif t == 'zset' then n = redis.call('ZCARD', k) end\n"
+	"    if n == 0 then return {'', ''} end\n"
+	"    sets[#sets + 1] = {k = k, bits = t == 'string', n = n}\n"
+	"    if not src or n < src.n then src = sets[#sets] end\n"
+	"  end\n"
 	"end\n"
 	"local smin, smax = tonumber(ARGV[8]), tonumber(ARGV[9])\n"
 	"local seen = smin or smax\n"
 	"local zmin, zmax = smin and ARGV[8] or '-inf', smax and ('(' .. ARGV[9]) or '+inf'\n"
 	"local q, small, budget = ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12])\n"
-	"local src, srcn\n"
-	"for _, k in ipairs(sets) do\n"
-	"  local n = redis.call('ZCARD', k)\n"
-	"  if n == 0 then return {'', ''} end\n"
-	"  if not srcn or n < srcn then src, srcn = k, n end\n"
-	"end\n"
-	"local function match(id, skip_seen)\n"
-	"  for _, k in ipairs(sets) do\n"
-	"    if k ~= src and not redis.call('ZSCORE', k, id) then return false end\n"
+	"local function match(id, dn, skip_seen)\n"
+	"  for _, x in ipairs(sets) do\n"
+	"    if x ~= src then\n"
+	"      if x.bits then\n"
+	"        if dn >= OLD or redis.call('GETBIT', x.k, dn) == 0 then return false end\n"
+	"      elseif not redis.call('ZSCORE', x.k, id) then return false end\n"
+	"    end\n"
 	"  end\n"
 	"  if seen and not skip_seen then\n"
 	"    local s = redis.call('ZSCORE', SEEN, id)\n"
@@ -717,8 +760,8 @@ static const char s_find_lua[] =
 	"    if not s or (smin and s < smin) or (smax and s >= smax) then return false end\n"
 	"  end\n"
 	"  if q ~= '' then\n"
-	"    local t = redis.call('HGET', NAME, id)\n"
-	"    if not t or not string.find(t, q, 1, true) then return false end\n"
+	"    local name = redis.call('HGET', DEV .. id, 'device_name')\n"
+	"    if not string.find(string.lower(id .. '\\n' .. (name or '')), q, 1, true) then return false end\n"
 	"  end\n"
 	"  return true\n"
 	"end\n"
@@ -726,6 +769,17 @@ static const char s_find_lua[] =
 	"  return not cs or s < cs or (s == cs and id < cid)\n"
 	"end\n"
 	"local found, ns, nid = {}, '', ''\n"
+	"local scanned = 0\n"
+	/* one candidate of a walk in listing order; true when the page is complete */
+	"local function visit(s, id)\n"
+	"  scanned = scanned + 1\n"
+	"  if match(id, s, false) then\n"
+	"    if #found == limit then ns, nid = found[limit][1], found[limit][2]; return true end\n"
+	"    found[#found + 1] = {s, id}\n"
+	"  end\n"
+	"  if scanned >= budget then ns, nid = s, id; return true end\n"
+	"  return false\n"
+	"end\n"
 	"local nseen = (not src and seen) and redis.call('ZCOUNT', SEEN, zmin, zmax) or nil\n"
 	"if nseen == 0 then return {'', ''} end\n"
 	"if nseen and nseen <= small then\n"
@@ -733,47 +787,63 @@ static const char s_find_lua[] =
 	"  for _, id in ipairs(redis.call('ZRANGEBYSCORE', SEEN, zmin, zmax)) do\n"
 	"    local s = redis.call('ZSCORE', D, id)\n"
 	"    s = s and tonumber(s)\n"
-	"    if s and after(s, id) and match(id, true) then cand[#cand + 1] = {s, id} end\n"
+	"    if s and after(s, id) and match(id, s, true) then cand[#cand + 1] = {s, id} end\n"
 	"  end\n"
 	"  table.sort(cand, function(a, b) if a[1] ~= b[1] then return a[1] > b[1] end return a[2] > b[2] end)\n"
 	"  for i = 1, math.min(#cand, limit) do found[i] = cand[i] end\n"
 	"  if #cand > limit then ns, nid = cand[limit][1], cand[limit][2] end\n"
+	"elseif src and src.bits then\n"
+	/* a bitmap, from its highest number (or the cursor's) down, 8192 numbers a read; a
+	 * number's device is the mdm:devices member with that score */
+	"  local hi = redis.call('STRLEN', src.k) * 8 - 1\n"
+	"  if cs and cs < hi then hi = cs end\n"
+	"  local done = false\n"
+	"  while hi >= 0 and not done do\n"
+	"    local hb = math.floor(hi / 8)\n"
+	"    local lb = math.max(0, hb - 1023)\n"
+	"    local chunk = redis.call('GETRANGE', src.k, lb, hb)\n"
+	"    if string.find(chunk, '[^%z]') then\n"
+	"      for b = #chunk, 1, -1 do\n"
+	"        local v = string.byte(chunk, b)\n"
+	"        local base = (lb + b - 1) * 8\n"
+	"        for j = 7, 0, -1 do\n"
+	"          if v == 0 then break end\n"
+	"          local m = 2 ^ (7 - j)\n"
+	"          if v >= m and v % (2 * m) >= m then\n"
+	"            v = v - m\n"
+	"            local dn = base + j\n"
+	"            if dn <= hi then\n"
+	"              local id = redis.call('ZRANGEBYSCORE', D, dn, dn, 'LIMIT', 0, 1)[1]\n"
+	"              if id and after(dn, id) and visit(dn, id) then done = true; break end\n"
+	"            end\n"
+	"          end\n"
+	"        end\n"
+	"        if done then break end\n"
+	"      end\n"
+	"    end\n"
+	"    hi = lb * 8 - 1\n"
+	"  end\n"
 	"else\n"
-	"  local W = src or D\n"
+	"  local W = src and src.k or D\n"
 	"  local start = 0\n"
 	"  if cs then\n"
 	"    local r, rs = redis.call('ZREVRANK', W, cid), redis.call('ZSCORE', W, cid)\n"
 	"    if r and rs and tonumber(rs) == cs then start = r + 1\n"
 	"    else start = redis.call('ZCOUNT', W, '(' .. ARGV[2], '+inf') end\n"
 	"  end\n"
-	"  local scanned, done = 0, false\n"
+	"  local done = false\n"
 	"  while not done do\n"
 	"    local page = redis.call('ZREVRANGE', W, start, start + 499, 'WITHSCORES')\n"
 	"    if #page == 0 then break end\n"
 	"    for i = 1, #page, 2 do\n"
 	"      local id, s = page[i], tonumber(page[i + 1])\n"
-	"      if after(s, id) then\n"
-	"        scanned = scanned + 1\n"
-	"        if match(id, false) then\n"
-	"          if #found == limit then\n"
-	"            ns, nid = found[limit][1], found[limit][2]\n"
-	"            done = true\n"
-	"            break\n"
-	"          end\n"
-	"          found[#found + 1] = {s, id}\n"
-	"        end\n"
-	"        if scanned >= budget then\n"
-	"          ns, nid = s, id\n"
-	"          done = true\n"
-	"          break\n"
-	"        end\n"
-	"      end\n"
+	"      if after(s, id) and visit(s, id) then done = true; break end\n"
 	"    end\n"
 	"    start = start + 500\n"
 	"  end\n"
 	"end\n"
 	"local out = {ns == '' and '' or string.format('%.0f', ns), nid}\n"
-	"for _, f in ipairs(found) do out[#out + 1] = redis.call('HGETALL', '" MDM_KEY_DEVICE_PREFIX "' .. f[2]) end\n"
+	"for _, f in ipairs(found) do out[#out + 1] = redis.call('HGETALL', DEV .. f[2]) end\n"
 	"return out\n";
 
 /* The cursor is the hex of "<score>:<device id>" of the last device a page covered. */
@@ -1168,18 +1238,27 @@ int mdm_store_preenroll_revoke(mdm_store_t *self, const char *id, mdm_err_t *err
 	return s_done(s_call(self, err, "EVAL", s_pre_revoke_lua, "0", id, MDM_KEY_PREENROLL_PREFIX, NULL), err);
 }
 
-/* ---- index rebuild (upgrade) ------------------------------------------------------------ */
+/* ---- index rebuild and migration (upgrade) --------------------------------------------- */
 
-/* ARGV: first rank, last rank. Indexes the devices of that slice of mdm:devices that no
- * state set lists yet. */
-static const char s_rebuild_devices_lua[] =
+/* ARGV: batch size. Numbers up to `batch` devices of layout 1 (an mdm:devices score of 1e9
+ * or more is their enrollment time), oldest first, from the numbers reserved for them when
+ * the device number counter was created (beyond those, if an older instance went on
+ * enrolling, the next free numbers), then indexes them, and counts those layout 1 had not
+ * counted (data older than the console, version key absent). Returns how many it
+ * numbered. */
+static const char s_migrate_devices_lua[] =
 	MDM_STORE_IX_LUA
-	"local ids = redis.call('ZRANGE', '" MDM_KEY_DEVICES "', ARGV[1], ARGV[2])\n"
+	"ix_reserve()\n"
+	"local ids = redis.call('ZRANGEBYSCORE', IX_D, IX_OLD, '+inf', 'LIMIT', 0, tonumber(ARGV[1]))\n"
+	"local res = tonumber(redis.call('GET', '" MDM_KEY_DEVICE_NUMBER_RES "') or '0')\n"
 	"for _, id in ipairs(ids) do\n"
-	"  local n = ix_get('" MDM_KEY_DEVICE_PREFIX "' .. id)\n"
-	"  if n.state and not redis.call('ZSCORE', '" MDM_KEY_IDX_PREFIX "state:' .. n.state, id) then\n"
-	"    ix_move(id, {}, n)\n"
-	"  end\n"
+	"  local dn = redis.call('INCR', '" MDM_KEY_DEVICE_NUMBER_OLD "')\n"
+	"  if dn > res then dn = ix_number() end\n"
+	"  local k = '" MDM_KEY_DEVICE_PREFIX "' .. id\n"
+	"  local a = ix_get(k)\n"
+	"  redis.call('ZADD', IX_D, dn, id)\n"
+	"  a.seen = nil\n" /* data older than the console has no last_seen index either */
+	"  if redis.call('EXISTS', k) == 1 then ix_move(id, a, ix_get(k)) end\n"
 	"end\n"
 	"return #ids\n";
 
@@ -1202,7 +1281,32 @@ static const char s_rebuild_keys_lua[] =
 	"end\n"
 	"return 1\n";
 
-static int s_rebuild_scan(mdm_store_t *self, const char *pattern, mdm_err_t *err)
+/* ARGV: keys found by SCAN: deleted (layout-1 indexes and counters). */
+static const char s_unlink_lua[] = "for _, k in ipairs(ARGV) do redis.call('UNLINK', k) end\n"
+				   "return 1\n";
+
+/* KEYS: a layout-1 audit index (sorted set of ids), the stream it becomes. ARGV: chunk
+ * size, the score to go on after ('-inf' first). Copies the next chunk of ids (the set's
+ * order is theirs) into the stream; with the last one, in the same step, the set is
+ * replaced by the stream, so an entry added meanwhile (to the set) is never lost. Returns
+ * {1 and the next start, or 0 when done or not a sorted set}. */
+static const char s_audit_convert_lua[] =
+	S_AUDIT_SCORE_LUA
+	"if redis.call('TYPE', KEYS[1]).ok ~= 'zset' then return {0, ''} end\n"
+	"local n = tonumber(ARGV[1])\n"
+	"local ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[2], '+inf', 'LIMIT', 0, n)\n"
+	"for _, id in ipairs(ids) do redis.pcall('XADD', KEYS[2], id, '', '') end\n"
+	"if #ids < n then\n"
+	"  redis.call('UNLINK', KEYS[1])\n" /* freed in the background: it may be large */
+	"  if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('RENAME', KEYS[2], KEYS[1]) end\n"
+	"  return {0, ''}\n"
+	"end\n"
+	"return {1, '(' .. string.format('%.0f', score(ids[#ids]))}\n";
+
+/* Every key SCAN finds for pattern, in batches: to a script (keys as ARGV), or one by one
+ * to fn. */
+static int s_scan(mdm_store_t *self, const char *pattern, const char *script,
+		  int (*fn)(mdm_store_t *, const char *, mdm_err_t *), long *count, mdm_err_t *err)
 {
 	char cursor[32] = "0";
 	do {
@@ -1216,13 +1320,21 @@ static int s_rebuild_scan(mdm_store_t *self, const char *pattern, mdm_err_t *err
 		}
 		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
 		redisReply *keys = r->element[1];
+		for (size_t i = 0; fn && i < keys->elements; i++) {
+			if (fn(self, keys->element[i]->str, err) != 0) {
+				freeReplyObject(r);
+				return -1;
+			}
+		}
+		if (count)
+			*count += (long)keys->elements;
 		size_t i = 0;
-		while (i < keys->elements) {
+		while (script && i < keys->elements) {
 			const char *argv[S_MAX_ARGS];
 			size_t lens[S_MAX_ARGS];
 			int argc = 0;
 			argv[argc++] = "EVAL";
-			argv[argc++] = s_rebuild_keys_lua;
+			argv[argc++] = script;
 			argv[argc++] = "0";
 			for (; i < keys->elements && argc < S_MAX_ARGS; i++)
 				argv[argc++] = keys->element[i]->str;
@@ -1238,40 +1350,76 @@ static int s_rebuild_scan(mdm_store_t *self, const char *pattern, mdm_err_t *err
 	return 0;
 }
 
+/* One audit index key: a layout-1 sorted set becomes a stream (else nothing to do). */
+static int s_audit_convert(mdm_store_t *self, const char *key, mdm_err_t *err)
+{
+	char tmp[2200], from[64] = "-inf";
+	snprintf(tmp, sizeof tmp, MDM_KEY_AUDIT_CONV_PREFIX "%s", key + strlen(MDM_KEY_AUDIT_PREFIX));
+	for (;;) {
+		redisReply *r = s_array(s_call(self, err, "EVAL", s_audit_convert_lua, "2", key, tmp,
+					       "1000", from, NULL),
+					err);
+		if (r == NULL)
+			return -1;
+		int more = r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER &&
+			   r->element[0]->integer == 1 && r->element[1]->type == REDIS_REPLY_STRING;
+		if (more)
+			snprintf(from, sizeof from, "%s", r->element[1]->str);
+		freeReplyObject(r);
+		if (!more)
+			return 0;
+	}
+}
+
 int mdm_store_index_ensure(mdm_store_t *self, mdm_err_t *err)
 {
-	redisReply *r = s_call(self, err, "EXISTS", MDM_KEY_IDX_VERSION, NULL);
+	redisReply *r = s_call(self, err, "GET", MDM_KEY_IDX_VERSION, NULL);
 	if (r == NULL || mdm_store__is_error(r, err)) {
 		if (r)
 			freeReplyObject(r);
 		return -1;
 	}
-	int have = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+	long version = r->type == REDIS_REPLY_STRING ? atol(r->str) : 0;
 	freeReplyObject(r);
-	if (have)
+	if (version >= MDM_IDX_VERSION)
 		return 0;
+	/* data older than the console: users, groups and pre-enrollments get their lists */
+	if (version < 1 &&
+	    (s_scan(self, MDM_KEY_USER_PREFIX "*", s_rebuild_keys_lua, NULL, NULL, err) != 0 ||
+	     s_scan(self, MDM_KEY_GROUP_PREFIX "*", s_rebuild_keys_lua, NULL, NULL, err) != 0 ||
+	     s_scan(self, MDM_KEY_PREENROLL_PREFIX "*", s_rebuild_keys_lua, NULL, NULL, err) != 0))
+		return -1;
+	/* devices get numbers, indexes and counters (layout 2), a batch per script */
 	long total = 0;
-	for (long first = 0;; first += 1000) {
-		char a[32], b[32];
-		snprintf(a, sizeof a, "%ld", first);
-		snprintf(b, sizeof b, "%ld", first + 999);
-		r = s_call(self, err, "EVAL", s_rebuild_devices_lua, "0", a, b, NULL);
+	for (;;) {
+		r = s_call(self, err, "EVAL", s_migrate_devices_lua, "0", "200", NULL);
 		if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
 			s_done(r, err);
-			return mdm_err_set(err, MDM_E_INTERNAL, "index rebuild failed");
+			return mdm_err_set(err, MDM_E_INTERNAL, "index migration failed");
 		}
 		long n = (long)r->integer;
 		freeReplyObject(r);
 		total += n;
-		if (n < 1000)
+		if (n == 0)
 			break;
 	}
-	if (s_rebuild_scan(self, MDM_KEY_USER_PREFIX "*", err) != 0 ||
-	    s_rebuild_scan(self, MDM_KEY_GROUP_PREFIX "*", err) != 0 ||
-	    s_rebuild_scan(self, MDM_KEY_PREENROLL_PREFIX "*", err) != 0)
+	/* then layout 1's indexes and counters go, and its audit indexes become streams */
+	static const char *const old[] = {MDM_KEY_IDX_PREFIX "state:*", MDM_KEY_IDX_PREFIX "platform:*",
+					  MDM_KEY_IDX_PREFIX "user:*", MDM_KEY_IDX_PREFIX "os:*"};
+	for (size_t i = 0; i < sizeof old / sizeof old[0]; i++)
+		if (s_scan(self, old[i], s_unlink_lua, NULL, NULL, err) != 0)
+			return -1;
+	long audit = 0;
+	if (s_done(s_call(self, err, "UNLINK", MDM_KEY_IDX_PREFIX "name", MDM_KEY_DEVICE_NUMBER_OLD,
+			  MDM_KEY_DEVICE_NUMBER_RES, NULL),
+		   err) != 0 ||
+	    s_scan(self, MDM_KEY_AUDIT_PREFIX "*", NULL, s_audit_convert, &audit, err) != 0)
 		return -1;
-	if (s_done(s_call(self, err, "SET", MDM_KEY_IDX_VERSION, "1", NULL), err) != 0)
+	char v[16];
+	snprintf(v, sizeof v, "%d", MDM_IDX_VERSION);
+	if (s_done(s_call(self, err, "SET", MDM_KEY_IDX_VERSION, v, NULL), err) != 0)
 		return -1;
-	log_info("indexes built for %ld existing device record(s)", total);
+	log_info("indexes in layout %d: %ld device record(s) numbered and indexed, %ld audit "
+		 "index key(s) checked", MDM_IDX_VERSION, total, audit);
 	return 1;
 }

@@ -23,6 +23,8 @@ static const mdm_cfg_entry_t s_settings[] = {
 		  "seconds a queued command waits for its device before it expires"),
 	MDM_CFG_I("MDM_SESSION_HOURS", "12", 1, 720, reg_config_t, session_hours,
 		  "lifetime of a console session (POST /api/v1/login), hours"),
+	MDM_CFG_I("MDM_AUDIT_MAXLEN", "1000000", 0, 1000000000, reg_config_t, audit_maxlen,
+		  "audit events kept: older ones are dropped (about this many stay; 0: keep all)"),
 };
 
 static const mdm_command_t s_commands[] = {

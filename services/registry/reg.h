@@ -19,6 +19,7 @@ typedef struct {
 	char provider_id[64]; /* DMClient provider id: targets of poll and unenroll commands */
 	long command_ttl;     /* seconds a queued command waits for its device before expiring */
 	long session_hours;   /* console session lifetime */
+	long audit_maxlen;    /* audit events kept (about; 0: all) */
 } reg_config_t;
 
 /* Roles, weakest first: a route names the least one that may call it. */

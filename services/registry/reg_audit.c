@@ -22,7 +22,7 @@ void reg_audit_write(reg_t *self, const char *action, int status)
 			       reg_role_name(c->role), "action", action, "target", c->target,
 			       "detail", detail, "remote_addr", addr ? addr : "");
 	mdm_err_t err = {0};
-	if (ev == NULL || mdm_store_audit_add(self->store, ev, &err) != 0) {
+	if (ev == NULL || mdm_store_audit_add(self->store, ev, self->cfg->audit_maxlen, &err) != 0) {
 		char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
 		log_err("audit: cannot record %s: %s", text ? text : action,
 			ev ? err.text : "out of memory");

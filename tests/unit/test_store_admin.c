@@ -247,7 +247,7 @@ static void s_audit(mdm_store_t *st, long at, const char *actor, const char *act
 	json_t *ev = json_pack("{s:I,s:s,s:s,s:s,s:s,s:{s:i},s:s}", "at", (json_int_t)at, "actor", actor,
 			       "role", "admin", "action", action, "target", target, "detail", "status", 201,
 			       "remote_addr", "127.0.0.1");
-	if (mdm_store_audit_add(st, ev, &err) != 0)
+	if (mdm_store_audit_add(st, ev, 0, &err) != 0)
 		fail_msg("audit add: %s", err.text);
 	json_decref(ev);
 }
@@ -539,17 +539,18 @@ static void test_find_walk_budget_resumes(void **state)
 {
 	S_NEED_REDIS();
 	mdm_store_t *st = *state;
-	/* 20000 devices written the way enrollment indexes them; two match q */
+	/* 20000 devices written the way enrollment indexes them (device number i: bitmaps for
+	 * state and platform, a sorted set for the user); two match q */
 	s_raw_ok("EVAL %s 0", "for i = 1, 20000 do\n"
 			      "  local id = string.format('FAKE-%05d', i)\n"
 			      "  redis.call('HSET', 'mdm:dev:' .. id, 'device_id', id, 'state', 'enrolled',\n"
 			      "    'device_name', (i == 7 or i == 15000) and 'needle' or 'hay')\n"
-			      "  redis.call('ZADD', 'mdm:devices', 1700000000 + i, id)\n"
-			      "  redis.call('ZADD', 'mdm:ix:state:enrolled', 1700000000 + i, id)\n"
-			      "  if i % 2 == 0 then redis.call('ZADD', 'mdm:ix:platform:windows', 1700000000 + i, id) end\n"
-			      "  if i % 3 == 0 then redis.call('ZADD', 'mdm:ix:user:u@x.y', 1700000000 + i, id) end\n"
-			      "  redis.call('HSET', 'mdm:ix:name', id, string.lower(id .. '\\n' .. ((i == 7 or i == 15000) and 'needle' or 'hay')))\n"
+			      "  redis.call('ZADD', 'mdm:devices', i, id)\n"
+			      "  redis.call('SETBIT', 'mdm:ix:s:enrolled', i, 1)\n"
+			      "  if i % 2 == 0 then redis.call('SETBIT', 'mdm:ix:p:windows', i, 1) end\n"
+			      "  if i % 3 == 0 then redis.call('ZADD', 'mdm:ix:u:u@x.y', i, id) end\n"
 			      "end\n"
+			      "redis.call('SET', 'mdm:ix:dn', 20000)\n"
 			      "return 1");
 	int pages;
 	mdm_device_filter_t f = {.limit = 10, .q = "needle"};
@@ -563,6 +564,274 @@ static void test_find_walk_budget_resumes(void **state)
 	assert_string_equal(s_find(st, f, next, sizeof next), "FAKE-19998,FAKE-19992,FAKE-19986");
 	f.cursor = next;
 	assert_string_equal(s_find(st, f, next, sizeof next), "FAKE-19980,FAKE-19974,FAKE-19968");
+	/* a bitmap walked, another checked bit by bit, across chunk boundaries and pages */
+	f = (mdm_device_filter_t){.limit = 3, .state = "enrolled", .platform = "windows"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "FAKE-20000,FAKE-19998,FAKE-19996");
+	f = (mdm_device_filter_t){.limit = 500, .platform = "windows", .q = "needle"};
+	assert_string_equal(s_find_all(st, f, &pages), "FAKE-15000");
+	assert_true(pages >= 2); /* 10000 candidates: more than one call may walk */
+	char cur[256];
+	f = (mdm_device_filter_t){.limit = 2, .platform = "windows"};
+	s_find(st, f, next, sizeof next);
+	for (int i = 0; i < 5000; i += 2) { /* page 2..: follows on at the cursor, 2 by 2 */
+		snprintf(cur, sizeof cur, "%s", next);
+		f.cursor = cur;
+		if (i == 4998)
+			break;
+		s_find(st, f, next, sizeof next);
+	}
+	assert_string_equal(s_find(st, f, next, sizeof next), "FAKE-10000,FAKE-09998");
+	/* a number without a device (a stale bit) is skipped */
+	s_raw_ok("ZREM mdm:devices FAKE-09996");
+	f.cursor = next;
+	assert_string_equal(s_find(st, f, next, sizeof next), "FAKE-09994,FAKE-09992");
+}
+
+static long long s_zscore(const char *key, const char *member)
+{
+	redisReply *r = s_raw("ZSCORE %s %s", key, member);
+	long long v = r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
+	freeReplyObject(r);
+	return v;
+}
+
+static const char *s_get(const char *key)
+{
+	static char out[64];
+	redisReply *r = s_raw("GET %s", key);
+	snprintf(out, sizeof out, "%s", r->type == REDIS_REPLY_STRING ? r->str : "(nil)");
+	freeReplyObject(r);
+	return out;
+}
+
+static const char *s_type(const char *key)
+{
+	static char out[32];
+	redisReply *r = s_raw("TYPE %s", key);
+	snprintf(out, sizeof out, "%s", r->str ? r->str : "?");
+	freeReplyObject(r);
+	return out;
+}
+
+/* Indexes as enrollment, update and unenrollment keep them: a sorted set while small or
+ * sparse, a bitmap of device numbers once more than 128 devices share a common value. */
+static void test_index_turns_into_a_bitmap_and_back_to_nothing(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	mdm_err_t err = {0};
+	char id[32], next[256];
+	for (int i = 0; i < 200; i++) {
+		snprintf(id, sizeof id, "BIG-%03d", i);
+		s_enroll(st, id, "Big@x.y", "windows", "PC", "10.0.1", S_T0 + i / 10);
+		if (i == 127)
+			assert_string_equal(s_type("mdm:ix:u:big@x.y"), "zset");
+	}
+	for (int i = 0; i < 3; i++) {
+		snprintf(id, sizeof id, "W81-%d", i);
+		s_enroll(st, id, "old@x.y", "windows-8.1", "Tablet", "6.3", S_T0 + 100);
+	}
+	/* the device numbers are the listing order */
+	assert_int_equal(s_zscore("mdm:devices", "BIG-000"), 1);
+	assert_string_equal(s_get("mdm:ix:dn"), "203");
+	assert_string_equal(s_type("mdm:ix:u:big@x.y"), "string");
+	assert_string_equal(s_type("mdm:ix:s:enrolled"), "string");
+	assert_string_equal(s_type("mdm:ix:p:windows"), "string");
+	assert_string_equal(s_type("mdm:ix:o:10.0.1"), "string");
+	assert_string_equal(s_type("mdm:ix:p:windows-8.1"), "zset");
+	assert_int_equal(s_raw_int("BITCOUNT mdm:ix:u:big@x.y"), 200);
+	assert_true(s_raw_int("MEMORY USAGE mdm:ix:u:big@x.y") < 200);
+	mdm_device_filter_t f = {.user = "big@x.y", .limit = 3};
+	assert_string_equal(s_find(st, f, next, sizeof next), "BIG-199,BIG-198,BIG-197");
+	f = (mdm_device_filter_t){.platform = "windows-8.1", .state = "enrolled"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "W81-2,W81-1,W81-0");
+	f = (mdm_device_filter_t){.os_version = "10.0.1", .limit = 200};
+	int pages;
+	const char *all = s_find_all(st, f, &pages);
+	assert_int_equal(strlen(all), 200 * 8 - 1);
+	assert_int_equal(pages, 1);
+	/* re-enrollment: a new number, so first in the list; the old bits are cleared */
+	s_enroll(st, "BIG-000", "big@x.y", "windows", "PC", "10.0.1", S_T0 + 200);
+	assert_int_equal(s_zscore("mdm:devices", "BIG-000"), 204);
+	assert_int_equal(s_raw_int("GETBIT mdm:ix:u:big@x.y 1"), 0);
+	assert_int_equal(s_raw_int("BITCOUNT mdm:ix:u:big@x.y"), 200);
+	f = (mdm_device_filter_t){.user = "big@x.y", .limit = 2};
+	assert_string_equal(s_find(st, f, next, sizeof next), "BIG-000,BIG-199");
+	/* a lost counter starts again above the numbers in use, never on top of one */
+	s_raw_ok("DEL mdm:ix:dn");
+	s_enroll(st, "BIG-001", "big@x.y", "windows", "PC", "10.0.1", S_T0 + 201);
+	assert_int_equal(s_zscore("mdm:devices", "BIG-001"), 205);
+	assert_string_equal(s_find(st, f, next, sizeof next), "BIG-001,BIG-000");
+	/* unenrollment moves a device from one state index to the other */
+	assert_int_equal(mdm_store_device_unenroll(st, "BIG-005", "admin", S_T0 + 300, &err), 0);
+	f = (mdm_device_filter_t){.state = "unenrolled"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "BIG-005");
+	f = (mdm_device_filter_t){.state = "enrolled", .user = "big@x.y", .limit = 200};
+	all = s_find_all(st, f, &pages);
+	assert_null(strstr(all, "BIG-005"));
+	assert_int_equal(strlen(all), 199 * 8 - 1);
+	json_t *stats = mdm_store_stats(st, S_T0, &err);
+	assert_int_equal(s_stat(stats, "by_state", "enrolled"), 202);
+	assert_int_equal(s_stat(stats, "by_state", "unenrolled"), 1);
+	assert_int_equal(s_stat(stats, "by_platform", "windows"), 200);
+	assert_int_equal(s_stat(stats, "by_platform", "windows-8.1"), 3);
+	json_decref(stats);
+	/* every device leaves 10.0.1: its bitmap goes with its last bit */
+	json_t *u = json_pack("{s:s}", "os_version", "10.0.2");
+	for (int i = 0; i < 200; i++) {
+		snprintf(id, sizeof id, "BIG-%03d", i);
+		assert_int_equal(mdm_store_device_update(st, id, u, &err), 0);
+	}
+	json_decref(u);
+	assert_int_equal(s_raw_int("EXISTS mdm:ix:o:10.0.1"), 0);
+	assert_string_equal(s_type("mdm:ix:o:10.0.2"), "string");
+	f = (mdm_device_filter_t){.os_version = "10.0.2", .user = "big@x.y", .limit = 1};
+	assert_string_equal(s_find(st, f, next, sizeof next), "BIG-001");
+	f = (mdm_device_filter_t){.os_version = "10.0.1"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "");
+	/* what a device costs in the indexes: bits, not sorted-set entries */
+	long long ix = 0;
+	const char *keys[] = {"mdm:ix:u:big@x.y", "mdm:ix:s:enrolled", "mdm:ix:p:windows",
+			      "mdm:ix:o:10.0.2"};
+	for (size_t i = 0; i < 4; i++)
+		ix += s_raw_int("MEMORY USAGE %s", keys[i]);
+	assert_true(ix < 4 * 200);
+}
+
+/* Data of layout 1 (sorted sets by enrollment time, the name hash, sorted-set audit
+ * indexes) becomes layout 2 at the registry's start, with enrollments and audit events
+ * going on in between: nothing counted twice, nothing lost. */
+static void test_index_ensure_migrates_layout_1(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	mdm_err_t err = {0};
+	s_raw_ok("EVAL %s 0",
+		 "local function dev(id, t, state, platform, user, os, name)\n"
+		 "  redis.call('HSET', 'mdm:dev:' .. id, 'device_id', id, 'state', state, 'platform', platform,\n"
+		 "    'user', user, 'os_version', os, 'device_name', name, 'enrolled_at', t)\n"
+		 "  redis.call('ZADD', 'mdm:devices', t, id)\n"
+		 "  for _, k in ipairs({'state:' .. state, 'platform:' .. platform, 'user:' .. string.lower(user), 'os:' .. os}) do\n"
+		 "    redis.call('ZADD', 'mdm:ix:' .. k, t, id)\n"
+		 "  end\n"
+		 "  redis.call('HSET', 'mdm:ix:name', id, string.lower(id .. '\\n' .. name))\n"
+		 "  redis.call('HINCRBY', 'mdm:st:state', state, 1)\n"
+		 "  redis.call('HINCRBY', 'mdm:st:platform', platform, 1)\n"
+		 "end\n"
+		 "dev('OLD1', 1700000000, 'enrolled', 'windows', 'A@x.y', '10.0', 'Box')\n"
+		 "dev('OLD3', 1700000001, 'unenrolled', 'windows', 'b@x.y', '10.0', 'Other')\n"
+		 "dev('OLD2', 1700000001, 'unenrolled', 'windows-8.1', 'b@x.y', '6.3', 'Tablet')\n"
+		 "redis.call('HSET', 'mdm:dev:OLD1', 'last_seen', 1700000050)\n"
+		 "redis.call('ZADD', 'mdm:ix:seen', 1700000050, 'OLD1')\n"
+		 "for i, e in ipairs({{'ann', 'user.create', 'u1'}, {'bob', 'user.create', 'u2'}, {'ann', 'group.create', 'g1'}}) do\n"
+		 "  local id = redis.call('XADD', 'mdm:audit', (1700000000 + i) * 1000 .. '-0', 'at', 1700000000 + i,\n"
+		 "    'actor', e[1], 'role', 'admin', 'action', e[2], 'target', e[3], 'detail', '{}', 'remote_addr', '')\n"
+		 "  redis.call('ZADD', 'mdm:audit:actor:' .. e[1], (1700000000 + i) * 1000000, id)\n"
+		 "  redis.call('ZADD', 'mdm:audit:action:' .. e[2], (1700000000 + i) * 1000000, id)\n"
+		 "end\n"
+		 "redis.call('SET', 'mdm:ix:version', 1)\n"
+		 "return 1");
+	/* before the migration: a new enrollment is numbered after the old devices, an
+	 * unenrollment of an old one is counted, an audit index still a sorted set gets its
+	 * entry there and is read there */
+	s_enroll(st, "NEW1", "a@x.y", "windows", "Laptop", "10.0", S_T0 + 10);
+	assert_int_equal(s_zscore("mdm:devices", "NEW1"), 4);
+	assert_int_equal(mdm_store_device_unenroll(st, "OLD1", "admin", S_T0 + 11, &err), 0);
+	s_audit(st, S_T0 + 12, "ann", "user.create", "u3");
+	assert_string_equal(s_type("mdm:audit:actor:ann"), "zset");
+	assert_string_equal(s_type("mdm:audit:actor:new"), "none");
+	s_audit(st, S_T0 + 13, "new", "user.create", "u4");
+	assert_string_equal(s_type("mdm:audit:actor:new"), "stream");
+	char next[256];
+	mdm_audit_filter_t fa = {.actor = "ann", .limit = 50};
+	assert_string_equal(s_audit_page(st, fa, next, sizeof next), "u3,g1,u1");
+	json_t *s = mdm_store_stats(st, S_T0, &err);
+	assert_int_equal(s_stat(s, "by_state", "enrolled"), 1);
+	assert_int_equal(s_stat(s, "by_state", "unenrolled"), 3);
+	json_decref(s);
+
+	assert_int_equal(mdm_store_index_ensure(st, &err), 1);
+	assert_int_equal(mdm_store_index_ensure(st, &err), 0);
+	assert_string_equal(s_get("mdm:ix:version"), "2");
+	assert_int_equal(s_raw_int("EXISTS mdm:ix:name mdm:ix:state:enrolled mdm:ix:state:unenrolled "
+				   "mdm:ix:platform:windows mdm:ix:user:a@x.y mdm:ix:os:10.0"),
+			 0);
+	/* oldest first, equal times by id: the order the listing had */
+	assert_int_equal(s_zscore("mdm:devices", "OLD1"), 1);
+	assert_int_equal(s_zscore("mdm:devices", "OLD2"), 2);
+	assert_int_equal(s_zscore("mdm:devices", "OLD3"), 3);
+	mdm_device_filter_t f = {0};
+	assert_string_equal(s_find(st, f, next, sizeof next), "NEW1,OLD3,OLD2,OLD1");
+	f.state = "unenrolled";
+	assert_string_equal(s_find(st, f, next, sizeof next), "OLD3,OLD2,OLD1");
+	f = (mdm_device_filter_t){.user = "A@x.y"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "NEW1,OLD1");
+	f = (mdm_device_filter_t){.platform = "windows-8.1", .q = "tab"};
+	assert_string_equal(s_find(st, f, next, sizeof next), "OLD2");
+	f = (mdm_device_filter_t){.seen_after = 1};
+	assert_string_equal(s_find(st, f, next, sizeof next), "OLD1");
+	s = mdm_store_stats(st, S_T0, &err);
+	assert_int_equal(s_stat(s, "by_state", "enrolled"), 1);
+	assert_int_equal(s_stat(s, "by_state", "unenrolled"), 3);
+	assert_int_equal(s_stat(s, "by_platform", "windows"), 3);
+	assert_int_equal(s_stat(s, "by_platform", "windows-8.1"), 1);
+	json_decref(s);
+	/* the audit indexes are streams now, with every entry */
+	assert_string_equal(s_type("mdm:audit:actor:ann"), "stream");
+	assert_string_equal(s_type("mdm:audit:action:user.create"), "stream");
+	assert_int_equal(s_raw_int("EXISTS mdm:audit-conv:actor:ann"), 0);
+	assert_string_equal(s_audit_page(st, fa, next, sizeof next), "u3,g1,u1");
+	mdm_audit_filter_t fb = {.action = "user.create", .limit = 50};
+	assert_string_equal(s_audit_page(st, fb, next, sizeof next), "u4,u3,u2,u1");
+	s_audit(st, S_T0 + 14, "ann", "user.create", "u5");
+	fa.action = "user.create";
+	assert_string_equal(s_audit_page(st, fa, next, sizeof next), "u5,u3,u1");
+}
+
+/* The log keeps about the newest max_events events; the index entries of dropped events
+ * go too, and a listing never shows an event that is gone. */
+static void test_audit_log_is_bounded(void **state)
+{
+	S_NEED_REDIS();
+	mdm_store_t *st = *state;
+	mdm_err_t err = {0};
+	char target[32];
+	s_audit(st, S_T0 - 1, "early", "y.create", "e1");
+	for (int i = 0; i < 1000; i++) {
+		snprintf(target, sizeof target, "t%d", i);
+		json_t *ev = json_pack("{s:I,s:s,s:s,s:s,s:s}", "at", (json_int_t)(S_T0 + i), "actor",
+				       i % 2 ? "odd" : "even", "role", "admin", "action", "x.create",
+				       "target", target);
+		assert_int_equal(mdm_store_audit_add(st, ev, 150, &err), 0);
+		json_decref(ev);
+	}
+	long long n = s_raw_int("XLEN mdm:audit");
+	assert_true(n >= 150 && n < 300);
+	assert_true(s_raw_int("XLEN mdm:audit:action:x.create") < 400);
+	assert_true(s_raw_int("XLEN mdm:audit:actor:odd") < 250);
+	/* a reference costs a few bytes, not a sorted-set entry */
+	assert_true(s_raw_int("MEMORY USAGE mdm:audit:action:x.create") <
+		    40 * s_raw_int("XLEN mdm:audit:action:x.create"));
+	char next[64];
+	mdm_audit_filter_t f = {.action = "x.create", .limit = 500};
+	const char *all = s_audit_page(st, f, next, sizeof next);
+	assert_true(strncmp(all, "t999,t998,", 10) == 0);
+	int listed = 1;
+	for (const char *p = all; (p = strchr(p, ',')) != NULL; p++)
+		listed++;
+	assert_int_equal(listed, n);
+	f = (mdm_audit_filter_t){.actor = "odd", .limit = 2};
+	assert_string_equal(s_audit_page(st, f, next, sizeof next), "t999,t997");
+	/* an actor whose events are all gone: nothing, and no cursor to follow */
+	assert_int_equal(s_raw_int("XLEN mdm:audit:actor:early"), 1);
+	f = (mdm_audit_filter_t){.actor = "early", .limit = 5};
+	assert_string_equal(s_audit_page(st, f, next, sizeof next), "");
+	assert_string_equal(next, "");
+	/* 0: nothing is dropped */
+	json_t *ev = json_pack("{s:I,s:s,s:s}", "at", (json_int_t)(S_T0 + 2000), "actor", "a", "action", "y");
+	assert_int_equal(mdm_store_audit_add(st, ev, 0, &err), 0);
+	json_decref(ev);
+	assert_int_equal(s_raw_int("XLEN mdm:audit"), n + 1);
 }
 
 /* ---- groups, users, pre-enrollments ---------------------------------------------------- */
@@ -760,7 +1029,7 @@ static void test_redis_down_is_unavailable(void **state)
 	S_DOWN(mdm_store_admin_list(st, &e) == NULL);
 	S_DOWN(mdm_store_whois(st, S_H64, &e) == NULL);
 	S_DOWN(mdm_store_login_failures(st, "a", "b", &a, &b, &c, &d, &e) == -1);
-	S_DOWN(mdm_store_audit_add(st, ev, &e) == -1);
+	S_DOWN(mdm_store_audit_add(st, ev, 0, &e) == -1);
 	S_DOWN(mdm_store_audit_list(st, &af, &e) == NULL);
 	S_DOWN(mdm_store_stats(st, S_T0, &e) == NULL);
 	S_DOWN(mdm_store_device_find(st, &f, &e) == NULL);
@@ -790,6 +1059,9 @@ int main(void)
 		S_T(test_find_filters),
 		S_T(test_find_pages_with_cursor),
 		S_T(test_find_walk_budget_resumes),
+		S_T(test_index_turns_into_a_bitmap_and_back_to_nothing),
+		S_T(test_index_ensure_migrates_layout_1),
+		S_T(test_audit_log_is_bounded),
 		S_T(test_groups_crud),
 		S_T(test_preenrollment_group_and_listing),
 		S_T(test_users_list_and_revoke),
