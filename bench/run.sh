@@ -195,15 +195,15 @@ fi
 # ratio run as ROUNDS adjacent pairs, and report.py takes the median of the per-round ratios.
 ROUNDS=${BENCH_ROUNDS:-3}
 N_ROUND=$(((N_MAIN + ROUNDS - 1) / ROUNDS))
-start_extra() { # NAME SERVICE: a second instance of SERVICE, registered on the bus
+start_extra() { # NAME SERVICE [N]: one more instance of SERVICE; waits until N (2) are on the bus
 	start_proc "$1" "$BIN/mdm-$2"
-	wait_instances "$2" 2
+	wait_instances "$2" "${3:-2}"
 }
-stop_extra() { # NAME SERVICE
+stop_extra() { # NAME SERVICE [N]: stops it; waits until N (1) are left
 	kill "${PIDS[$1]}" 2>/dev/null
 	wait "${PIDS[$1]}" 2>/dev/null
 	unset "PIDS[$1]"
-	wait_instances "$2" 1
+	wait_instances "$2" "${3:-1}"
 }
 
 log "1. enrollment throughput by concurrency (closed loop)"
@@ -220,7 +220,8 @@ EC=$(python3 "$ROOT/bench/report.py" best "$WORK" enroll_c jobs_per_s $SWEEP)
 EC2=$((EC < 8 ? 8 : EC)) # two instances need requests in flight for both
 echo "enroll_conns=$EC" >>"$WORK/machine.txt"
 
-log "2. $ROUNDS rounds: cert issue loop (physical limit), $N_ROUND enrollments with 1 pki ($EC connections), with 2 pki ($EC2)"
+log "2. $ROUNDS rounds: cert issue loop (physical limit), $N_ROUND enrollments with 1 pki ($EC connections), with 2 pki ($EC2); PKI-bound pair: 1 then 2 single-worker pki"
+N_HALF=$(((N_ROUND + 1) / 2))
 for r in $(seq 1 "$ROUNDS"); do
 	measure "issue_r$r" "$LG" issue --ca-cert "$CA" --ca-key "$MDM_DATA_DIR/ca/ca.key" \
 		--keys-file "$KEYS" --seconds 3 --name "issue_r$r"
@@ -231,6 +232,16 @@ for r in $(seq 1 "$ROUNDS"); do
 	start_extra pki2 pki
 	measure "enroll2pki_r$r" "${ENR[@]}" --count "$N_ROUND" --conns "$EC2" --name "enroll_2pki_r$r"
 	stop_extra pki2 pki
+	# scale-out where the PKI is the bottleneck: instances of one worker each (one signing
+	# thread, docs/bus.md), so one instance cannot use the whole machine by itself
+	stop_extra pki pki 0
+	MDM_WORKERS=1 start_extra pki1w pki 1
+	measure "enroll1w_r$r" "${ENR[@]}" --count "$N_HALF" --conns "$EC2" --name "enroll_1x1worker_r$r"
+	MDM_WORKERS=1 start_extra pki1w2 pki 2
+	measure "enroll2x1w_r$r" "${ENR[@]}" --count "$N_HALF" --conns "$EC2" --name "enroll_2x1worker_r$r"
+	stop_extra pki1w2 pki 1
+	stop_extra pki1w pki 0
+	start_extra pki pki 1
 done
 measure issue_2threads "$LG" issue --ca-cert "$CA" --ca-key "$MDM_DATA_DIR/ca/ca.key" \
 	--keys-file "$KEYS" --seconds 3 --threads 2 --name issue_2threads
