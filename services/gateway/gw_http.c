@@ -70,8 +70,15 @@ static void s_send(struct mg_connection *conn, int status, json_t *headers, cons
 		       len, date, keep ? "keep-alive" : "close");
 	if (len)
 		mdm_buf_append(&out, body, len);
-	if (!out.failed)
+	if (!out.failed) {
 		mg_write(conn, out.data, out.len);
+	} else {
+		/* out of memory: a bare 500 that needs no allocation, telling the client to close
+		 * (it must not wait for an answer that never comes) */
+		static const char oom[] = "HTTP/1.1 500 Internal Server Error\r\n"
+					  "Content-Length: 0\r\nConnection: close\r\n\r\n";
+		mg_write(conn, oom, sizeof oom - 1);
+	}
 	mdm_buf_free(&out);
 }
 
