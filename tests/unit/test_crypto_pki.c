@@ -11,6 +11,7 @@
 #include "mdm_csr.h"
 #include "mdm_err.h"
 #include "mdm_renew.h"
+#include "support/vectors.h"
 
 #include <openssl/bn.h>
 #include <openssl/cms.h>
@@ -153,48 +154,11 @@ static unsigned char *s_make_csr(EVP_PKEY *key, const char *cn, const EVP_MD *md
 	return out;
 }
 
-static unsigned char *s_read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	unsigned char *buf = malloc((size_t)n + 1);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-/*
- * The shared Windows vectors live outside the repo. Without them the test is skipped
- * (printed, so nobody mistakes it for a pass) -- unless CI=true, where that is a failure.
- */
+/* A shared Windows vector (support/vectors.h: skipped without them, a failure under CI=true). */
 static unsigned char *s_vector(const char *name, size_t *len)
 {
-	const char *root = getenv("MDM_VECTORS");
-	char *dir = NULL, *path = NULL;
-	struct stat st;
-	if (root == NULL || root[0] == '\0')
-		root = "../shared/vectors";
-	assert_true(asprintf(&dir, "%s/windows", root) > 0);
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		const char *ci = getenv("CI");
-		if (ci && strcmp(ci, "true") == 0)
-			fail_msg("vectors folder %s is missing and CI=true", dir);
-		print_message("SKIPPED: vectors folder %s not found (set MDM_VECTORS)\n", dir);
-		free(dir);
-		skip();
-	}
-	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
-	unsigned char *buf = s_read_file(path, len);
-	if (buf == NULL)
-		fail_msg("vector %s is missing", path);
-	free(dir);
-	free(path);
-	return buf;
+	NEED_VECTORS();
+	return (unsigned char *)s_vec(name, len);
 }
 
 static void s_thumbprint_of(X509 *x, char out[41])
@@ -460,7 +424,7 @@ static void test_ca_concurrent_create(void **state)
 
 /* ---- CSR -------------------------------------------------------------------------- */
 
-static const char *s_vectors[] = {
+static const char *s_csr_vectors[] = {
 	"fleet_w10_06_rst_csr_pkcs10.der",
 	"fleet_w11_mdmtest_csr_pkcs10.der",
 	"wso2_wp81_04_rst_csr_pkcs10.der",
@@ -469,13 +433,13 @@ static const char *s_vectors[] = {
 static void test_csr_real_windows_vectors(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof s_vectors / sizeof s_vectors[0]; i++) {
+	for (size_t i = 0; i < sizeof s_csr_vectors / sizeof s_csr_vectors[0]; i++) {
 		size_t len = 0;
-		unsigned char *der = s_vector(s_vectors[i], &len);
+		unsigned char *der = s_vector(s_csr_vectors[i], &len);
 		mdm_err_t err = {MDM_OK, ""};
 		X509_REQ *req = mdm_csr_parse(der, len, &err);
 		if (req == NULL)
-			fail_msg("%s refused: %s", s_vectors[i], err.text);
+			fail_msg("%s refused: %s", s_csr_vectors[i], err.text);
 		assert_int_equal(mdm_csr_check_key(req, 2048, &err), 0);
 		EVP_PKEY *pk = X509_REQ_get0_pubkey(req);
 		assert_int_equal(EVP_PKEY_get_base_id(pk), EVP_PKEY_RSA);
@@ -522,9 +486,9 @@ static void test_csr_real_windows_vectors(void **state)
 static void test_csr_flipped_signature_refused(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof s_vectors / sizeof s_vectors[0]; i++) {
+	for (size_t i = 0; i < sizeof s_csr_vectors / sizeof s_csr_vectors[0]; i++) {
 		size_t len = 0;
-		unsigned char *der = s_vector(s_vectors[i], &len);
+		unsigned char *der = s_vector(s_csr_vectors[i], &len);
 		X509_REQ *good = mdm_csr_parse(der, len, NULL);
 		assert_non_null(good);
 		EVP_PKEY *pk = X509_REQ_get0_pubkey(good);
