@@ -40,6 +40,7 @@
 
 /* services/ is not on the include path */
 #include "../../services/syncml/sml.h"
+#include "support/redis_server.h"
 
 #define S_CT_XML "application/vnd.syncml.dm+xml"
 #define S_CT_WBXML "application/vnd.syncml.dm+wbxml"
@@ -51,10 +52,6 @@
 /* ---- fixtures: redis-server, CA, service --------------------------------------------- */
 
 static struct {
-	int available; /* redis-server found and answering */
-	pid_t pid;
-	int port;
-	char url[64];
 	char dir[256];
 	mdm_ca_t *ca;
 	EVP_PKEY *key; /* every device certificate certifies this key: only thumbprints matter */
@@ -63,104 +60,6 @@ static struct {
 	mdm_store_t *st;  /* the test's own store, to set up and read back */
 	redisContext *raw; /* and a raw connection, independent of the store */
 } g;
-
-static int64_t s_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void s_sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int s_have_program(const char *name)
-{
-	const char *path = getenv("PATH");
-	char dir[4096], full[4200];
-	snprintf(dir, sizeof dir, "%s", path ? path : "/usr/bin:/bin");
-	for (char *save = NULL, *d = strtok_r(dir, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(full, sizeof full, "%s/%s", d, name);
-		if (access(full, X_OK) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static int s_free_tcp_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {0};
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t al = sizeof a;
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
-static int s_redis_start(void)
-{
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
-		if (devnull >= 0) {
-			dup2(devnull, STDIN_FILENO);
-			dup2(devnull, STDOUT_FILENO);
-			dup2(devnull, STDERR_FILENO);
-		}
-		char port[16];
-		snprintf(port, sizeof port, "%d", g.port);
-		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--save",
-		       "", "--appendonly", "no", "--daemonize", "no", "--dir", "/tmp", (char *)NULL);
-		_exit(127);
-	}
-	g.pid = pid;
-	int64_t end = s_now_ms() + 5000;
-	while (s_now_ms() < end) {
-		int st;
-		if (waitpid(pid, &st, WNOHANG) == pid) {
-			g.pid = 0;
-			return -1;
-		}
-		struct timeval tv = {0, 200000};
-		redisContext *c = redisConnectWithTimeout("127.0.0.1", g.port, tv);
-		if (c && !c->err) {
-			redisReply *r = redisCommand(c, "PING");
-			int ok = r && r->type == REDIS_REPLY_STATUS && !strcmp(r->str, "PONG");
-			if (r)
-				freeReplyObject(r);
-			redisFree(c);
-			if (ok)
-				return 0;
-		} else if (c) {
-			redisFree(c);
-		}
-		s_sleep_ms(20);
-	}
-	return -1;
-}
-
-static void s_redis_kill(void)
-{
-	if (g.pid > 0) {
-		kill(g.pid, SIGKILL);
-		waitpid(g.pid, NULL, 0);
-		g.pid = 0;
-	}
-}
 
 static void s_rm_dir(void)
 {
@@ -192,14 +91,7 @@ static int s_group_setup(void **state)
 	g.key = EVP_EC_gen("P-256");
 	if (g.key == NULL)
 		return -1;
-	if (!s_have_program("redis-server"))
-		return 0; /* every test skips */
-	g.port = s_free_tcp_port();
-	snprintf(g.url, sizeof g.url, "redis://127.0.0.1:%d", g.port);
-	if (g.port > 0 && s_redis_start() == 0)
-		g.available = 1;
-	else
-		s_redis_kill();
+	s_redis_up("sml");
 	return 0;
 }
 
@@ -207,6 +99,7 @@ static int s_group_teardown(void **state)
 {
 	(void)state;
 	s_redis_kill();
+	unlink(s_redis.sock);
 	mdm_ca_destroy(&g.ca);
 	EVP_PKEY_free(g.key);
 	g.key = NULL;
@@ -260,23 +153,23 @@ static void s_owned_free(void); /* after the types it frees */
 static int s_setup(void **state)
 {
 	(void)state;
-	if (!g.available)
+	if (!s_redis.available)
 		return 0;
 	memset(&g.cfg, 0, sizeof g.cfg);
-	snprintf(g.cfg.redis_url, sizeof g.cfg.redis_url, "%s", g.url);
+	snprintf(g.cfg.redis_url, sizeof g.cfg.redis_url, "%s", s_redis.url);
 	snprintf(g.cfg.provider_id, sizeof g.cfg.provider_id, "%s", S_PROVIDER);
 	g.cfg.session_ttl = S_SESSION_TTL;
 	g.cfg.default_max_msg = 65536;
 	g.cfg.command_ttl = 3600;
 	struct timeval tv = {2, 0};
-	g.raw = redisConnectWithTimeout("127.0.0.1", g.port, tv);
+	g.raw = redisConnectWithTimeout("127.0.0.1", s_redis.port, tv);
 	if (g.raw == NULL || g.raw->err)
 		return -1;
 	redisReply *r = redisCommand(g.raw, "FLUSHALL");
 	if (r)
 		freeReplyObject(r);
 	mdm_err_t err = {0};
-	g.st = mdm_store_new(g.url, &err);
+	g.st = mdm_store_new(s_redis.url, &err);
 	if (g.st == NULL || sml_start(&g.cfg, &g.sml) != 0)
 		return -1;
 	return 0;
@@ -297,7 +190,7 @@ static int s_teardown(void **state)
 
 #define S_NEED_REDIS()                                                                      \
 	do {                                                                                \
-		if (!g.available) {                                                         \
+		if (!s_redis.available) {                                                         \
 			if (getenv("CI"))                                                   \
 				fail_msg("redis-server not available (CI=true)");           \
 			print_message("skipped: redis-server not available\n");           \
@@ -2334,7 +2227,7 @@ static void test_redis_down_is_503_with_retry_after(void **state)
 		assert_string_equal(a->retry, "5");
 		assert_null(a->msg);
 	}
-	g.available = 0; /* nothing runs after this test */
+	s_redis.available = 0; /* nothing runs after this test */
 }
 
 int main(void)
