@@ -185,8 +185,8 @@ static int s_thumbprint(const char *finger, char out[41])
 	return n == 40 ? 0 : -1;
 }
 
-/* with_der: also the certificate itself (base64 DER), for services that inspect it (PKI
- * renewal); the others get its thumbprint only, which costs nothing per request. */
+/* with_der: also the certificate itself (base64 DER), for the routes whose service inspects
+ * it (gw_route_t.cert_der); the others get its thumbprint only, which costs nothing. */
 static json_t *s_headers(struct mg_connection *conn, unsigned listener, int with_der)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
@@ -364,7 +364,7 @@ static int s_handle(struct mg_connection *conn, void *cbdata)
 		return rc;
 	}
 	mdm_msg_t *rep = gw_client_call(client, route->service, route->command,
-					s_headers(conn, l->listener, strcmp(route->service, "syncml") != 0), body, len,
+					s_headers(conn, l->listener, route->cert_der), body, len,
 					(int)cfg->bus_timeout_ms);
 	if (rep == NULL) {
 		log_warn("%s %s: %s did not answer within %ld ms", ri->request_method, path,

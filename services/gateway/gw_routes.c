@@ -11,19 +11,19 @@
  * certificate renewal (ROBO) arrives with the device's current certificate. */
 static const gw_route_t s_routes[] = {
 	{"/EnrollmentServer/Discovery.svc", 0, GW_L_ENROLL | GW_L_MGMT, GW_M_GET | GW_M_POST,
-	 "discovery", "discover", GW_BODY_SOAP},
+	 "discovery", "discover", GW_BODY_SOAP, 0},
 	{"/EnrollmentServer/PolicyEnrollmentWebservice.svc", 0, GW_L_ENROLL | GW_L_MGMT,
-	 GW_M_POST, "pki", "xcep", GW_BODY_SOAP},
+	 GW_M_POST, "pki", "xcep", GW_BODY_SOAP, 1},
 	{"/EnrollmentServer/DeviceEnrollmentWebservice.svc", 0, GW_L_ENROLL | GW_L_MGMT,
-	 GW_M_POST, "pki", "wstep.win81", GW_BODY_SOAP},
+	 GW_M_POST, "pki", "wstep.win81", GW_BODY_SOAP, 1},
 	{"/EnrollmentServer/Win10DeviceEnrollmentWebservice.svc", 0, GW_L_ENROLL | GW_L_MGMT,
-	 GW_M_POST, "pki", "wstep", GW_BODY_SOAP},
+	 GW_M_POST, "pki", "wstep", GW_BODY_SOAP, 1},
 	{"/EnrollmentServer/Auth", 0, GW_L_ENROLL, GW_M_GET | GW_M_POST, "registry", "webauth",
-	 GW_BODY_HTML},
+	 GW_BODY_HTML, 0},
 	{"/api/v1/", 1, GW_L_ENROLL, GW_M_GET | GW_M_POST | GW_M_PUT | GW_M_DELETE | GW_M_PATCH,
-	 "registry", "api", GW_BODY_JSON},
+	 "registry", "api", GW_BODY_JSON, 0},
 	{"/ManagementServer/MDM.svc", 0, GW_L_MGMT, GW_M_POST, "syncml", "manage",
-	 GW_BODY_SYNCML},
+	 GW_BODY_SYNCML, 0},
 };
 
 const gw_route_t *gw_route_find(unsigned listener, const char *path)

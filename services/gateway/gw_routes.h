@@ -14,6 +14,9 @@ typedef struct {
 	const char *service;
 	const char *command;
 	int kind;            /* GW_BODY_*: how errors are phrased to this client */
+	int cert_der;        /* 1: the service inspects the client certificate itself (PKI
+			      * renewal, certificate auth): it gets the DER, not only the
+			      * thumbprint every mTLS request carries (docs/bus.md) */
 } gw_route_t;
 
 /* Route for (listener, path), or NULL for 404. */

@@ -205,6 +205,13 @@ static void test_routes_enrollment_services_on_both_listeners(void **state)
 	assert_int_equal(r->methods, GW_M_GET | GW_M_POST);
 	r = gw_route_find(GW_L_ENROLL, "/EnrollmentServer/PolicyEnrollmentWebservice.svc");
 	assert_int_equal(r->methods, GW_M_POST);
+	/* only the PKI inspects the client certificate itself (renewal): the others get the
+	 * thumbprint alone */
+	assert_int_equal(r->cert_der, 1);
+	assert_int_equal(gw_route_find(GW_L_MGMT, "/EnrollmentServer/Win10DeviceEnrollmentWebservice.svc")->cert_der, 1);
+	assert_int_equal(gw_route_find(GW_L_MGMT, "/EnrollmentServer/DeviceEnrollmentWebservice.svc")->cert_der, 1);
+	assert_int_equal(gw_route_find(GW_L_MGMT, "/EnrollmentServer/Discovery.svc")->cert_der, 0);
+	assert_int_equal(gw_route_find(GW_L_MGMT, "/ManagementServer/MDM.svc")->cert_der, 0);
 }
 
 static void test_routes_are_case_insensitive(void **state)
