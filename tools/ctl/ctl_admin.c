@@ -2,6 +2,7 @@
 #include "ctl.h"
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,24 @@ static int s_call(ctl_t *ctl, const char *method, char *path, json_t *body, int 
 		ctl_print_raw(resp);
 	free(path);
 	json_decref(body);
+	return rc;
+}
+
+/* A call whose only output on success is one line for people (--json prints the answer):
+ * the message is printf-formatted. Takes path and body like s_call. */
+static int s_do(ctl_t *ctl, const char *method, char *path, json_t *body, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int s_do(ctl_t *ctl, const char *method, char *path, json_t *body, const char *fmt, ...)
+{
+	ctl_resp_t resp;
+	int rc = s_call(ctl, method, path, body, 0, &resp);
+	if (rc == CTL_OK && !ctl->json) {
+		va_list ap;
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+	}
+	ctl_resp_free(&resp);
 	return rc;
 }
 
@@ -100,12 +119,8 @@ int ctl_pre_enrollments_list(ctl_t *ctl, const ctl_args_t *a)
 
 int ctl_pre_enrollments_revoke(ctl_t *ctl, const ctl_args_t *a)
 {
-	ctl_resp_t resp;
-	int rc = s_call(ctl, "DELETE", ctl_path("/pre-enrollments/%s", a->pos[0]), NULL, 0, &resp);
-	if (rc == CTL_OK && !ctl->json)
-		printf("revoked pre-enrollment %s: its secret no longer works\n", a->pos[0]);
-	ctl_resp_free(&resp);
-	return rc;
+	return s_do(ctl, "DELETE", ctl_path("/pre-enrollments/%s", a->pos[0]), NULL,
+		    "revoked pre-enrollment %s: its secret no longer works\n", a->pos[0]);
 }
 
 int ctl_users_add(ctl_t *ctl, const ctl_args_t *a)
@@ -148,47 +163,29 @@ int ctl_users_list(ctl_t *ctl, const ctl_args_t *a)
 
 int ctl_users_revoke(ctl_t *ctl, const ctl_args_t *a)
 {
-	ctl_resp_t resp;
-	int rc = s_call(ctl, "DELETE", ctl_path("/users/%s", a->pos[0]), NULL, 0, &resp);
-	if (rc == CTL_OK && !ctl->json)
-		printf("revoked user %s: they can no longer enroll (enrolled devices stay)\n",
-		       a->pos[0]);
-	ctl_resp_free(&resp);
-	return rc;
+	return s_do(ctl, "DELETE", ctl_path("/users/%s", a->pos[0]), NULL,
+		    "revoked user %s: they can no longer enroll (enrolled devices stay)\n", a->pos[0]);
 }
 
 /* ---- groups ------------------------------------------------------------------------- */
 
 int ctl_group_create(ctl_t *ctl, const ctl_args_t *a)
 {
-	ctl_resp_t resp;
-	int rc = s_call(ctl, "POST", ctl_path("/groups"), json_pack("{s:s}", "name", a->pos[0]), 0,
-			&resp);
-	if (rc == CTL_OK && !ctl->json)
-		printf("created group %s\n", a->pos[0]);
-	ctl_resp_free(&resp);
-	return rc;
+	return s_do(ctl, "POST", ctl_path("/groups"), json_pack("{s:s}", "name", a->pos[0]),
+		    "created group %s\n", a->pos[0]);
 }
 
 int ctl_group_rename(ctl_t *ctl, const ctl_args_t *a)
 {
-	ctl_resp_t resp;
-	int rc = s_call(ctl, "PATCH", ctl_path("/groups/%s", a->pos[0]),
-			json_pack("{s:s}", "name", a->pos[1]), 0, &resp);
-	if (rc == CTL_OK && !ctl->json)
-		printf("renamed group %s to %s\n", a->pos[0], a->pos[1]);
-	ctl_resp_free(&resp);
-	return rc;
+	return s_do(ctl, "PATCH", ctl_path("/groups/%s", a->pos[0]),
+		    json_pack("{s:s}", "name", a->pos[1]), "renamed group %s to %s\n", a->pos[0],
+		    a->pos[1]);
 }
 
 int ctl_group_delete(ctl_t *ctl, const ctl_args_t *a)
 {
-	ctl_resp_t resp;
-	int rc = s_call(ctl, "DELETE", ctl_path("/groups/%s", a->pos[0]), NULL, 0, &resp);
-	if (rc == CTL_OK && !ctl->json)
-		printf("deleted group %s\n", a->pos[0]);
-	ctl_resp_free(&resp);
-	return rc;
+	return s_do(ctl, "DELETE", ctl_path("/groups/%s", a->pos[0]), NULL, "deleted group %s\n",
+		    a->pos[0]);
 }
 
 int ctl_group_add(ctl_t *ctl, const ctl_args_t *a)
@@ -223,14 +220,10 @@ int ctl_group_remove(ctl_t *ctl, const ctl_args_t *a)
 {
 	int worst = CTL_OK;
 	for (int i = 1; i < a->npos; i++) {
-		ctl_resp_t resp;
-		int rc = s_call(ctl, "DELETE", ctl_path("/groups/%s/devices/%s", a->pos[0], a->pos[i]),
-				NULL, 0, &resp);
-		if (rc == CTL_OK && !ctl->json)
-			printf("removed %s from group %s\n", a->pos[i], a->pos[0]);
+		int rc = s_do(ctl, "DELETE", ctl_path("/groups/%s/devices/%s", a->pos[0], a->pos[i]),
+			      NULL, "removed %s from group %s\n", a->pos[i], a->pos[0]);
 		if (worst == CTL_OK)
 			worst = rc;
-		ctl_resp_free(&resp);
 	}
 	return worst;
 }
@@ -337,12 +330,8 @@ int ctl_admins_list(ctl_t *ctl, const ctl_args_t *a)
 
 int ctl_admins_delete(ctl_t *ctl, const ctl_args_t *a)
 {
-	ctl_resp_t resp;
-	int rc = s_call(ctl, "DELETE", ctl_path("/admins/%s", a->pos[0]), NULL, 0, &resp);
-	if (rc == CTL_OK && !ctl->json)
-		printf("deleted admin %s\n", a->pos[0]);
-	ctl_resp_free(&resp);
-	return rc;
+	return s_do(ctl, "DELETE", ctl_path("/admins/%s", a->pos[0]), NULL, "deleted admin %s\n",
+		    a->pos[0]);
 }
 
 /* login --save: the settings this login used, so later commands reach the same server
@@ -474,12 +463,8 @@ int ctl_tokens_list(ctl_t *ctl, const ctl_args_t *a)
 
 int ctl_tokens_delete(ctl_t *ctl, const ctl_args_t *a)
 {
-	ctl_resp_t resp;
-	int rc = s_call(ctl, "DELETE", ctl_path("/tokens/%s", a->pos[0]), NULL, 0, &resp);
-	if (rc == CTL_OK && !ctl->json)
-		printf("deleted token %s\n", a->pos[0]);
-	ctl_resp_free(&resp);
-	return rc;
+	return s_do(ctl, "DELETE", ctl_path("/tokens/%s", a->pos[0]), NULL, "deleted token %s\n",
+		    a->pos[0]);
 }
 
 /* ---- audit, counters, identity ------------------------------------------------------ */
